@@ -1,0 +1,426 @@
+// One MQTT connection shared by every node of a broker config: reconnect with backoff, decoded failures,
+// publishes that settle with the broker's answer, and subscriptions dispatched through a topic trie.
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { Backoff, DEFAULT_BACKOFF } from './backoff';
+import { describeError, REASON_CODES_V5, type FailureReason } from './failure-reasons';
+import { TopicTrie } from './topic-trie';
+import { parseSharedFilter } from './topic-rules';
+import type { ConnectionSettings, LifecycleMessage } from './settings';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+export type QoS = 0 | 1 | 2;
+export type PublishProperties = NonNullable<IPublishPacket['properties']>;
+
+export interface StateChange {
+  state: ConnectionState;
+  reason?: FailureReason;
+}
+
+export interface PublishRequest {
+  topic: string;
+  payload: string | Buffer;
+  qos: QoS;
+  retain?: boolean;
+  properties?: PublishProperties;
+}
+
+export interface PublishOutcome {
+  /** 0 on success; the v5 PUBACK/PUBREC reason code when it is a success code other than 0. */
+  reasonCode: number;
+}
+
+export type PublishErrorCode = 'NOT_CONNECTED' | 'CONNECTION_LOST' | 'BROKER_DENIED' | 'CLOSED' | 'PUBLISH_FAILED';
+
+export class PublishError extends Error {
+  constructor(
+    readonly code: PublishErrorCode,
+    message: string,
+    readonly reasonCode?: number,
+  ) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+export class SubscribeError extends Error {
+  constructor(
+    message: string,
+    readonly reasonCode?: number,
+  ) {
+    super(message);
+    this.name = 'SubscribeError';
+  }
+}
+
+export interface SubscribeOptions {
+  qos: QoS;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: 0 | 1 | 2;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+
+export interface Subscription {
+  readonly filter: string;
+  /** Granted QoS of the last SUBACK, or undefined while not subscribed at the broker. */
+  readonly granted: number | undefined;
+  unsubscribe(): Promise<void>;
+}
+
+interface SubscriptionEntry {
+  filter: string;
+  options: SubscribeOptions;
+  handler: MessageHandler;
+  granted: number | undefined;
+}
+
+interface PendingPublish {
+  reject: (err: PublishError) => void;
+}
+
+export interface ConnectionEvents {
+  state: [StateChange];
+  /** Emitted once per distinct failure cause, not on every retry. */
+  failure: [FailureReason];
+  /** Emitted when the broker refuses a subscription (SUBACK failure). */
+  subscribeFailed: [string, SubscribeError];
+}
+
+export interface ConnectionHooks {
+  /** Creates the MQTT.js client; replaced in tests of the connection's own logic. */
+  connect?: (options: IClientOptions) => MqttClient;
+  backoff?: Backoff;
+}
+
+export class MqttConnection extends EventEmitter<ConnectionEvents> {
+  private client: MqttClient | undefined;
+  private stateValue: ConnectionState = 'idle';
+  private reasonValue: FailureReason | undefined;
+  private loggedCause: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private readonly pending = new Set<PendingPublish>();
+  private readonly subscriptions = new Map<string, Set<SubscriptionEntry>>();
+  private readonly trie = new TopicTrie<SubscriptionEntry>();
+  private readonly connectFn: (options: IClientOptions) => MqttClient;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    hooks: ConnectionHooks = {},
+  ) {
+    super();
+    this.backoff = hooks.backoff ?? new Backoff(settings.backoff ?? DEFAULT_BACKOFF);
+    this.connectFn = hooks.connect ?? ((options) => mqtt.connect(options));
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** Why the connection is not up, when it is not. */
+  get reason(): FailureReason | undefined {
+    return this.reasonValue;
+  }
+
+  get connected(): boolean {
+    return this.stateValue === 'connected';
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.settings.protocolVersion;
+  }
+
+  get clientId(): string {
+    return this.settings.clientId;
+  }
+
+  start(): void {
+    if (this.stateValue !== 'idle') return;
+    this.attempt();
+  }
+
+  /**
+   * Sends a message. Settles when the broker has it as far as its QoS allows: QoS 0 when written,
+   * QoS 1/2 when acknowledged. Rejects with a PublishError; never throws synchronously.
+   */
+  publish(req: PublishRequest): Promise<PublishOutcome> {
+    const client = this.client;
+    if (!client || this.stateValue !== 'connected') {
+      return Promise.reject(new PublishError('NOT_CONNECTED', 'not connected to the broker'));
+    }
+    return new Promise<PublishOutcome>((resolve, reject) => {
+      const entry: PendingPublish = { reject };
+      this.pending.add(entry);
+      const opts: IClientPublishOptions = { qos: req.qos, retain: req.retain ?? false };
+      if (req.properties && this.settings.protocolVersion === 5) opts.properties = req.properties;
+      client.publish(req.topic, req.payload, opts, (err) => {
+        if (!this.pending.delete(entry)) return; // already settled by a connection loss
+        if (!err) {
+          resolve({ reasonCode: 0 });
+          return;
+        }
+        reject(toPublishError(err));
+      });
+    });
+  }
+
+  /** Registers a handler for a filter; the broker subscription is (re)made whenever the connection is up. */
+  async subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+    const entry: SubscriptionEntry = { filter, options, handler, granted: undefined };
+    let set = this.subscriptions.get(filter);
+    if (!set) {
+      set = new Set();
+      this.subscriptions.set(filter, set);
+    }
+    set.add(entry);
+    this.trie.add(dispatchFilter(filter), entry);
+    const subscription: Subscription = {
+      filter,
+      get granted() {
+        return entry.granted;
+      },
+      unsubscribe: () => this.removeSubscription(entry),
+    };
+    if (this.connected) await this.subscribeAtBroker(filter);
+    return subscription;
+  }
+
+  /** Ends the connection: close message, in-flight QoS 1/2 given `graceMs`, socket closed. */
+  close(graceMs = 2000): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.doClose(graceMs);
+    return this.closing;
+  }
+
+  private async doClose(graceMs: number): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    const wasConnected = this.connected;
+    this.setState('closed');
+    if (!client) return;
+    if (wasConnected && this.settings.close) {
+      await withTimeout(this.publishLifecycle(client, this.settings.close), graceMs);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => client.end(true, {}, () => resolve()), graceMs);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.failPending('CLOSED', 'connection closed');
+    client.removeAllListeners();
+    client.on('error', () => undefined); // a late socket error must not become an uncaught exception
+    this.client = undefined;
+  }
+
+  private attempt(): void {
+    this.retryTimer = undefined;
+    if (this.stateValue === 'closed') return;
+    this.setState('connecting', this.reasonValue);
+    let client: MqttClient;
+    try {
+      client = this.connectFn(this.clientOptions());
+    } catch (err) {
+      // Bad options (e.g. an unreadable key) fail synchronously; treat them like any failed attempt.
+      this.noteFailure(describeError(err, this.settings.protocolVersion));
+      this.scheduleRetry();
+      return;
+    }
+    this.client = client;
+    let failure: FailureReason | undefined;
+    client.on('error', (err) => {
+      failure = describeError(err, this.settings.protocolVersion);
+    });
+    client.on('disconnect', (packet) => {
+      const rc = packet.reasonCode ?? 0;
+      if (rc >= 0x80) failure = { code: `DISCONNECT_0x${rc.toString(16)}`, text: `broker disconnected: ${REASON_CODES_V5[rc] ?? rc}` };
+    });
+    client.on('connect', () => {
+      failure = undefined;
+      this.loggedCause = undefined;
+      this.backoff.connected();
+      this.setState('connected');
+      void this.onConnected(client);
+    });
+    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
+    client.once('close', () => {
+      if (this.client !== client) return;
+      if (this.stateValue === 'closed') return;
+      this.backoff.disconnected();
+      this.failPending('CONNECTION_LOST', 'connection lost before the broker acknowledged');
+      for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.end(true);
+      this.client = undefined;
+      const reason = failure ?? { code: 'CLOSED_BY_BROKER', text: 'connection closed by broker' };
+      this.noteFailure(reason);
+      this.scheduleRetry();
+    });
+  }
+
+  private noteFailure(reason: FailureReason): void {
+    this.reasonValue = reason;
+    this.setState('disconnected', reason);
+    if (this.loggedCause !== reason.code) {
+      this.loggedCause = reason.code;
+      this.emit('failure', reason);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stateValue === 'closed' || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.retryTimer = setTimeout(() => this.attempt(), delay);
+  }
+
+  private async onConnected(client: MqttClient): Promise<void> {
+    this.reasonValue = undefined;
+    if (this.settings.birth) {
+      this.publishLifecycle(client, this.settings.birth).catch(() => undefined);
+    }
+    for (const filter of this.subscriptions.keys()) {
+      await this.subscribeAtBroker(filter).catch(() => undefined); // reported through subscribeFailed
+    }
+  }
+
+  private publishLifecycle(client: MqttClient, msg: LifecycleMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const opts: IClientPublishOptions = { qos: msg.qos, retain: msg.retain };
+      if (msg.properties && this.settings.protocolVersion === 5) opts.properties = msg.properties;
+      client.publish(msg.topic, msg.payload, opts, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private subscribeAtBroker(filter: string): Promise<void> {
+    const client = this.client;
+    const set = this.subscriptions.get(filter);
+    if (!client || !set || set.size === 0) return Promise.resolve();
+    const merged = mergeOptions([...set].map((e) => e.options));
+    return new Promise((resolve, reject) => {
+      client.subscribe(filter, merged, (err, granted) => {
+        const grant = granted?.[0];
+        const code = grant ? grant.qos : undefined;
+        if (err || code === undefined || code >= 0x80) {
+          const rc = code !== undefined && code >= 0x80 ? code : (err as { code?: number } | null)?.code;
+          const words = rc !== undefined ? (REASON_CODES_V5[rc] ?? `reason ${rc}`) : err?.message ?? 'refused';
+          const failure = new SubscribeError(`subscription to "${filter}" refused: ${words}`, rc);
+          for (const e of set) e.granted = undefined;
+          this.emit('subscribeFailed', filter, failure);
+          reject(failure);
+          return;
+        }
+        for (const e of set) e.granted = code;
+        resolve();
+      });
+    });
+  }
+
+  private async removeSubscription(entry: SubscriptionEntry): Promise<void> {
+    const set = this.subscriptions.get(entry.filter);
+    if (!set || !set.delete(entry)) return;
+    this.trie.remove(dispatchFilter(entry.filter), entry);
+    if (set.size > 0) return;
+    this.subscriptions.delete(entry.filter);
+    const client = this.client;
+    if (!client || !this.connected) return;
+    await new Promise<void>((resolve) => client.unsubscribe(entry.filter, () => resolve()));
+  }
+
+  private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    for (const entry of this.trie.match(topic)) {
+      try {
+        entry.handler(topic, payload, packet);
+      } catch {
+        // A handler's failure must not stop delivery to the others; handlers report their own errors.
+      }
+    }
+  }
+
+  private failPending(code: PublishErrorCode, message: string): void {
+    const pending = [...this.pending];
+    this.pending.clear();
+    for (const p of pending) p.reject(new PublishError(code, message));
+  }
+
+  private setState(state: ConnectionState, reason?: FailureReason): void {
+    if (this.stateValue === state && this.reasonValue?.code === reason?.code) return;
+    this.stateValue = state;
+    this.emit('state', reason ? { state, reason } : { state });
+  }
+
+  private clientOptions(): IClientOptions {
+    const s = this.settings;
+    const opts: IClientOptions = {
+      protocol: s.transport,
+      host: s.host,
+      port: s.port,
+      protocolVersion: s.protocolVersion,
+      clientId: s.clientId,
+      keepalive: s.keepalive,
+      clean: s.clean,
+      reconnectPeriod: 0, // reconnects are ours, with backoff
+      connectTimeout: s.connectTimeoutMs ?? 10000,
+      resubscribe: false, // subscriptions are ours too, made again on every connect
+      queueQoSZero: false,
+    };
+    if (s.transport === 'ws' || s.transport === 'wss') opts.path = s.path || '/mqtt';
+    if (s.username) opts.username = s.username;
+    if (s.password) opts.password = s.password;
+    if (s.protocolVersion === 5 && s.sessionExpiry !== undefined) {
+      opts.properties = { sessionExpiryInterval: s.sessionExpiry };
+    }
+    if (s.will) {
+      opts.will = { topic: s.will.topic, payload: Buffer.from(s.will.payload), qos: s.will.qos, retain: s.will.retain };
+      if (s.will.properties && s.protocolVersion === 5) opts.will.properties = s.will.properties;
+    }
+    if (s.transport === 'mqtts' || s.transport === 'wss') Object.assign(opts, s.tls ?? {}, { rejectUnauthorized: s.tls?.rejectUnauthorized !== false });
+    return opts;
+  }
+}
+
+function toPublishError(err: Error): PublishError {
+  const rc = (err as { code?: unknown }).code;
+  if (typeof rc === 'number' && rc >= 0x80) {
+    return new PublishError('BROKER_DENIED', `broker refused the message: ${REASON_CODES_V5[rc] ?? `reason ${rc}`}`, rc);
+  }
+  if (/connection closed|disconnecting/i.test(err.message)) return new PublishError('CONNECTION_LOST', err.message);
+  return new PublishError('PUBLISH_FAILED', err.message);
+}
+
+function dispatchFilter(filter: string): string {
+  const shared = parseSharedFilter(filter);
+  return shared && !('code' in shared) ? shared.filter : filter;
+}
+
+function mergeOptions(list: SubscribeOptions[]): SubscribeOptions {
+  const merged: SubscribeOptions = { qos: 0 };
+  for (const o of list) {
+    if (o.qos > merged.qos) merged.qos = o.qos;
+    if (o.nl) merged.nl = true;
+    if (o.rap) merged.rap = true;
+    if (o.rh !== undefined) merged.rh = merged.rh === undefined ? o.rh : (Math.min(merged.rh, o.rh) as 0 | 1 | 2);
+  }
+  return merged;
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+    );
+  });
+}

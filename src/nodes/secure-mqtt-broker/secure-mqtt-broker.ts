@@ -1,0 +1,95 @@
+// Config node: owns one MQTT connection for every node that uses it and fans its status out to them.
+import os from 'node:os';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { deriveSettings, type BrokerConfigFields } from '../../lib/mqtt/broker-config';
+import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
+import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
+import { connectionStatus } from '../shared/connection-status';
+import type { BrokerNode, BrokerUser } from '../shared/broker-node';
+import type { NodeAPI, NodeDef, NodeStatus } from '../shared/node-red';
+
+interface BrokerDef extends NodeDef, BrokerConfigFields {
+  tls?: string;
+}
+
+/** What the tls-config core node offers (node-red/packages/node_modules/@node-red/nodes/core/network/05-tls.js). */
+interface TlsConfigNode {
+  valid: boolean;
+  verifyservercert: boolean;
+  addTLSOptions(opts: TlsOptions): TlsOptions;
+}
+
+function isTlsConfigNode(n: object | null): n is TlsConfigNode {
+  return !!n && typeof (n as Partial<TlsConfigNode>).addTLSOptions === 'function';
+}
+
+export = function register(RED: NodeAPI): void {
+  function SecureMqttBroker(this: BrokerNode, def: BrokerDef): void {
+    RED.nodes.createNode(this, def);
+    const users = new Set<BrokerUser>();
+    const creds = this.credentials ?? {};
+    const clientId = (def.clientId ?? '').trim() || stableClientId(this.id, os.hostname(), RED.settings.userDir ?? '');
+    let tlsUnverified = false;
+    let tlsProblem: string | undefined;
+    let tlsOptions: TlsOptions | undefined;
+
+    if (isTlsTransport(parseTransport(def.transport))) {
+      const tlsNode = def.tls ? RED.nodes.getNode(def.tls) : null;
+      if (def.tls && !isTlsConfigNode(tlsNode)) tlsProblem = 'TLS config node not found';
+      else if (isTlsConfigNode(tlsNode) && !tlsNode.valid) tlsProblem = 'TLS config invalid (see its error)';
+      else {
+        // Without a TLS config the system CAs verify the server: TLS is never silently unverified.
+        tlsOptions = isTlsConfigNode(tlsNode) ? tlsNode.addTLSOptions({}) : { rejectUnauthorized: true };
+        tlsUnverified = tlsOptions.rejectUnauthorized === false;
+      }
+    }
+
+    const { settings, problems } = deriveSettings(def, creds, clientId, tlsOptions);
+    if (tlsProblem) problems.push(tlsProblem);
+    this.endpoint = `${settings.transport}://${settings.host}:${settings.port}`;
+    this.identity = settings.username ? { username: settings.username, clientId } : { clientId };
+    let status: NodeStatus = { fill: 'grey', shape: 'ring', text: 'not connected' };
+    const fanOut = (s: NodeStatus): void => {
+      status = s;
+      for (const u of users) u.status(s);
+    };
+
+    if (problems.length > 0) {
+      this.connection = undefined;
+      this.error(`${this.endpoint}: ${problems.join('; ')}`);
+      status = { fill: 'red', shape: 'ring', text: problems[0].slice(0, 40) };
+    } else {
+      const connection = new MqttConnection(settings);
+      this.connection = connection;
+      if (tlsUnverified) {
+        this.warn(`TLS server verification is OFF for ${this.endpoint}: the broker's identity is not checked`);
+      }
+      connection.on('state', (change: StateChange) => fanOut(connectionStatus(change, tlsUnverified)));
+      connection.on('failure', (reason) => this.warn(`${this.endpoint}: ${reason.text}`));
+      connection.on('subscribeFailed', (_filter, err) => this.warn(`${this.endpoint}: ${err.message}`));
+    }
+
+    this.register = (user: BrokerUser): void => {
+      users.add(user);
+      user.status(status);
+      if (users.size === 1) this.connection?.start();
+    };
+    this.deregister = (user: BrokerUser): void => {
+      users.delete(user);
+    };
+    this.currentStatus = () => status;
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      const connection = this.connection;
+      if (!connection) {
+        done();
+        return;
+      }
+      connection.close(2000).then(done, () => done());
+    });
+  }
+
+  RED.nodes.registerType('secure-mqtt-broker', SecureMqttBroker as (this: never, def: never) => void, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+  });
+};
