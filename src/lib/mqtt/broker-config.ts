@@ -5,6 +5,7 @@ import { DEFAULT_BACKOFF } from './backoff';
 import {
   DEFAULT_PORTS,
   intInRange,
+  numberInRange,
   parseQos,
   parseTransport,
   type ConnectionSettings,
@@ -68,8 +69,8 @@ export function deriveSettings(
   const host = (fields.host ?? '').trim();
   if (!host) problems.push('broker host is empty');
   const port = intInRange(fields.port, 1, 65535, DEFAULT_PORTS[transport]);
-  const minSeconds = intInRange(fields.reconnectMin, 1, 3600, DEFAULT_BACKOFF.initialMs / 1000);
-  const maxSeconds = Math.max(minSeconds, intInRange(fields.reconnectMax, 1, 86400, DEFAULT_BACKOFF.maxMs / 1000));
+  const minSeconds = numberInRange(fields.reconnectMin, 0.05, 3600, DEFAULT_BACKOFF.initialMs / 1000);
+  const maxSeconds = Math.max(minSeconds, numberInRange(fields.reconnectMax, 0.05, 86400, DEFAULT_BACKOFF.maxMs / 1000));
   const settings: ConnectionSettings = {
     host,
     port,
@@ -78,7 +79,7 @@ export function deriveSettings(
     clientId,
     keepalive: intInRange(fields.keepalive, 0, 65535, 60),
     clean: fields.cleanSession !== false,
-    backoff: { ...DEFAULT_BACKOFF, initialMs: minSeconds * 1000, maxMs: maxSeconds * 1000 },
+    backoff: { ...DEFAULT_BACKOFF, initialMs: Math.round(minSeconds * 1000), maxMs: Math.round(maxSeconds * 1000) },
   };
   if (fields.path) settings.path = fields.path;
   if (protocolVersion === 5 && fields.sessionExpiry !== undefined && fields.sessionExpiry !== '') {

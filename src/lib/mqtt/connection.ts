@@ -234,7 +234,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.client = client;
     let failure: FailureReason | undefined;
     client.on('error', (err) => {
-      failure = describeError(err, this.settings.protocolVersion);
+      failure = describeError(err, this.settings.protocolVersion, !!this.settings.username);
     });
     client.on('disconnect', (packet) => {
       const rc = packet.reasonCode ?? 0;

@@ -54,8 +54,15 @@ export const REASON_CODES_V5: Record<number, string> = {
   0xa2: 'wildcard subscriptions not supported',
 };
 
-export function connackReason(code: number, protocolVersion: 4 | 5): FailureReason {
-  const text = protocolVersion === 5 ? REASON_CODES_V5[code] : CONNACK_V3[code];
+/**
+ * `withCredentials` tells whether a user name was sent: Mosquitto 2 answers a wrong password with
+ * "not authorized" (3.1.1 code 5, v5 0x87) rather than "bad user name or password", so say what it most likely means.
+ */
+export function connackReason(code: number, protocolVersion: 4 | 5, withCredentials?: boolean): FailureReason {
+  let text = protocolVersion === 5 ? REASON_CODES_V5[code] : CONNACK_V3[code];
+  const notAuthorized = protocolVersion === 5 ? code === 0x87 : code === 5;
+  if (notAuthorized && withCredentials === true) text += ' (bad user name or password?)';
+  if (notAuthorized && withCredentials === false) text += ' (anonymous access refused?)';
   const hex = `0x${code.toString(16).padStart(2, '0')}`;
   return {
     code: `CONNACK_${protocolVersion === 5 ? hex : code}`,
@@ -103,11 +110,11 @@ interface ErrorLike {
 }
 
 /** Decodes an error emitted by MQTT.js, net or tls. */
-export function describeError(err: unknown, protocolVersion: 4 | 5): FailureReason {
+export function describeError(err: unknown, protocolVersion: 4 | 5, withCredentials?: boolean): FailureReason {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (typeof e.code === 'number' && message.startsWith('Connection refused')) {
-    return connackReason(e.code, protocolVersion);
+    return connackReason(e.code, protocolVersion, withCredentials);
   }
   if (typeof e.code === 'string') {
     if (TLS_CODES[e.code]) return { code: e.code, text: TLS_CODES[e.code] };

@@ -60,6 +60,13 @@ export function intInRange(value: unknown, min: number, max: number, fallback: n
   return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
 }
 
+/** Finite number in [min, max], or the fallback when blank or out of range. */
+export function numberInRange(value: unknown, min: number, max: number, fallback: number): number {
+  if (value === '' || value === undefined || value === null) return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
+}
+
 export function parseQos(value: unknown): 0 | 1 | 2 {
   const n = Number(value);
   return n === 1 || n === 2 ? n : 0;

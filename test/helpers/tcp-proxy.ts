@@ -1,0 +1,74 @@
+// A TCP relay between a client and a broker, so a test can cut or freeze the network path without touching either.
+import net from 'node:net';
+import { freePort } from './ports';
+
+export interface TcpProxy {
+  port: number;
+  /** Destroys every open connection (both sides see a reset, no MQTT DISCONNECT). */
+  cutAll(): void;
+  /** Stops forwarding bytes in both directions until resume(). */
+  pause(): void;
+  resume(): void;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number): Promise<TcpProxy> {
+  const port = await freePort();
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  let paused = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (paused) {
+      client.pause();
+      upstream.pause();
+    }
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    cutAll: () => {
+      for (const [a, b] of pairs) {
+        a.resetAndDestroy();
+        b.resetAndDestroy();
+      }
+      pairs.clear();
+    },
+    pause: () => {
+      paused = true;
+      for (const [a, b] of pairs) {
+        a.pause();
+        b.pause();
+      }
+    },
+    resume: () => {
+      paused = false;
+      for (const [a, b] of pairs) {
+        a.resume();
+        b.resume();
+      }
+    },
+    connections: () => pairs.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const [a, b] of pairs) {
+          a.destroy();
+          b.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
+}

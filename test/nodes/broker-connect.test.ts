@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { helper, logLines, nodeModule, sleep, type FlowNode } from '../helpers/node-red';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import type { BrokerNode } from '../../src/nodes/shared/broker-node';
+import type { NodeStatus } from '../../src/nodes/shared/node-red';
+
+const brokerModule = nodeModule('secure-mqtt-broker');
+
+/** Registers a stand-in user so the config node connects, and records every status it fans out. */
+export function attachUser(node: BrokerNode): NodeStatus[] {
+  const seen: NodeStatus[] = [];
+  node.register({ status: (s) => seen.push(s) });
+  return seen;
+}
+
+export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 10000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+function brokerFlow(fields: Record<string, unknown>): FlowNode[] {
+  return [{ id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', reconnectMin: '0.1', reconnectMax: '1', ...fields }];
+}
+
+describe('secure-mqtt-broker: plain connections', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto({ passwords: { alice: 's3cret-pw' } });
+  });
+  after(async () => {
+    await mosq.stop();
+    await helper.stopServer();
+  });
+  afterEach(() => helper.unload());
+
+  for (const version of ['4', '5']) {
+    test(`connects with MQTT ${version === '4' ? '3.1.1' : '5'} and the configured client id`, async () => {
+      await helper.load(brokerModule, brokerFlow({ port: mosq.port, protocolVersion: version, clientId: `plain-v${version}` }), {
+        b1: { user: 'alice', password: 's3cret-pw' },
+      });
+      const node = helper.getNode('b1') as unknown as BrokerNode;
+      const seen = attachUser(node);
+      await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'connected');
+      const proto = version === '4' ? 'p2' : 'p5'; // Mosquitto logs 3.1.1 as p2
+      await waitFor(() => mosq.log().includes(`as plain-v${version} (${proto}`), 2000, 'broker log');
+      assert.equal(seen.at(-1)?.fill, 'green');
+    });
+  }
+
+  for (const version of ['4', '5']) {
+    test(`wrong password (v${version}): status and exactly one log line say bad user name or password`, async () => {
+      await helper.load(brokerModule, brokerFlow({ port: mosq.port, protocolVersion: version, clientId: `badpw-${version}` }), {
+        b1: { user: 'alice', password: 'wrong-pw-xyz' },
+      });
+      const node = helper.getNode('b1') as unknown as BrokerNode;
+      const seen = attachUser(node);
+      const before = (mosq.log().match(/not authorised/g) ?? []).length;
+      await waitFor(() => (mosq.log().match(/not authorised/g) ?? []).length >= before + 4, 8000, 'several attempts');
+      const status = seen.find((s) => s.text?.includes('bad user name or password'));
+      assert.ok(status, JSON.stringify(seen));
+      assert.equal(status.fill, 'red');
+      assert.equal(logLines('bad user name or password').length, 1, 'logged once per distinct cause, not per retry');
+      assert.equal(logLines('wrong-pw-xyz').length, 0, 'password never logged');
+      assert.ok(!seen.some((s) => s.text === 'connected'));
+      assert.ok(!JSON.stringify(seen).includes('wrong-pw-xyz'));
+    });
+  }
+
+  test('the generated client id is stable across redeploys', async () => {
+    await helper.load(brokerModule, brokerFlow({ port: mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
+    const first = (helper.getNode('b1') as unknown as BrokerNode).identity.clientId;
+    await helper.unload();
+    await helper.load(brokerModule, brokerFlow({ port: mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
+    const second = (helper.getNode('b1') as unknown as BrokerNode).identity.clientId;
+    assert.match(first, /^nrst_[0-9a-f]{18}$/);
+    assert.equal(first, second);
+  });
+
+  test('birth on connect, will on a lost connection, close message on a clean close', async () => {
+    const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'alice', password: 's3cret-pw' });
+    const got: Array<[string, string]> = [];
+    watcher.on('message', (t, p) => got.push([t, p.toString()]));
+    await watcher.subscribeAsync('dev/#', { qos: 1 });
+    await helper.load(
+      brokerModule,
+      brokerFlow({
+        port: mosq.port,
+        protocolVersion: '5',
+        clientId: 'lifecycle-1',
+        birthTopic: 'dev/status',
+        birthPayload: 'online',
+        birthQos: '1',
+        willTopic: 'dev/status',
+        willPayload: 'lost',
+        willQos: '1',
+        closeTopic: 'dev/status',
+        closePayload: 'offline',
+        closeQos: '1',
+      }),
+      { b1: { user: 'alice', password: 's3cret-pw' } },
+    );
+    const node = helper.getNode('b1') as unknown as BrokerNode;
+    attachUser(node);
+    await waitFor(() => got.find(([, p]) => p === 'online'), 5000, 'birth');
+    // Another client taking over the client id makes the broker drop ours without a DISCONNECT from us.
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'alice', password: 's3cret-pw', clientId: 'lifecycle-1', protocolVersion: 5 });
+    await waitFor(() => got.find(([, p]) => p === 'lost'), 5000, 'will');
+    await thief.endAsync();
+    await waitFor(() => got.filter(([, p]) => p === 'online').length >= 2, 5000, 'birth after reconnect');
+    await helper.unload();
+    await waitFor(() => got.find(([, p]) => p === 'offline'), 5000, 'close message');
+    await watcher.endAsync();
+  });
+});
