@@ -25,7 +25,7 @@ test('network and TLS errors in plain words', () => {
   const e = (code: string, message = code): Error => Object.assign(new Error(message), { code });
   assert.equal(describeError(e('ECONNREFUSED'), 4).text, 'connection refused (nothing listening)');
   assert.equal(describeError(e('ENOTFOUND'), 4).text, 'host name not found');
-  assert.equal(describeError(e('SELF_SIGNED_CERT_IN_CHAIN'), 4).text, 'TLS: self-signed certificate in chain');
+  assert.equal(describeError(e('SELF_SIGNED_CERT_IN_CHAIN'), 4).text, 'TLS: unknown CA (self-signed CA in chain not trusted)');
   assert.equal(describeError(e('CERT_HAS_EXPIRED'), 4).text, 'TLS: server certificate expired');
   assert.equal(describeError(e('ERR_TLS_CERT_ALTNAME_INVALID'), 4).text, 'TLS: host name does not match certificate');
   assert.equal(describeError(e('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'), 4).text, 'TLS: handshake failure');

@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { helper, logLines, nodeModule, sleep, type FlowNode } from '../helpers/node-red';
+import { helper, logLines, nodeModule, type FlowNode } from '../helpers/node-red';
+import { attachUser, waitFor } from '../helpers/broker';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import type { BrokerNode } from '../../src/nodes/shared/broker-node';
-import type { NodeStatus } from '../../src/nodes/shared/node-red';
 
 const brokerModule = nodeModule('secure-mqtt-broker');
-
-/** Registers a stand-in user so the config node connects, and records every status it fans out. */
-export function attachUser(node: BrokerNode): NodeStatus[] {
-  const seen: NodeStatus[] = [];
-  node.register({ status: (s) => seen.push(s) });
-  return seen;
-}
-
-export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 10000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function brokerFlow(fields: Record<string, unknown>): FlowNode[] {
   return [{ id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', reconnectMin: '0.1', reconnectMax: '1', ...fields }];

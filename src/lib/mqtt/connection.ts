@@ -84,6 +84,8 @@ export interface ConnectionEvents {
   state: [StateChange];
   /** Emitted once per distinct failure cause, not on every retry. */
   failure: [FailureReason];
+  /** Emitted when a reconnect is scheduled, with the attempt number and the delay chosen. */
+  retry: [{ attempt: number; delayMs: number }];
   /** Emitted when the broker refuses a subscription (SUBACK failure). */
   subscribeFailed: [string, SubscribeError];
 }
@@ -277,6 +279,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (this.stateValue === 'closed' || this.retryTimer) return;
     const delay = this.backoff.next();
     this.retryTimer = setTimeout(() => this.attempt(), delay);
+    this.emit('retry', { attempt: this.backoff.attempts, delayMs: delay });
   }
 
   private async onConnected(client: MqttClient): Promise<void> {

@@ -74,7 +74,7 @@ const TLS_CODES: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: server certificate not signed by a trusted CA',
   UNABLE_TO_GET_ISSUER_CERT: 'TLS: unknown CA (issuer not trusted)',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS: unknown CA (issuer not trusted)',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in chain',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: unknown CA (self-signed CA in chain not trusted)',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed server certificate',
   CERT_HAS_EXPIRED: 'TLS: server certificate expired',
   CERT_NOT_YET_VALID: 'TLS: server certificate not yet valid',

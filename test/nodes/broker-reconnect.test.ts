@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { helper, nodeModule } from '../helpers/node-red';
+import { attachUser, waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import type { BrokerNode } from '../../src/nodes/shared/broker-node';
+
+describe('secure-mqtt-broker: reconnect with backoff', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto();
+  });
+  after(async () => {
+    await helper.unload();
+    await mosq.stop();
+    await helper.stopServer();
+  });
+
+  test('broker stopped and started again: status tells the truth, delays grow, then it reconnects', async () => {
+    await helper.load(nodeModule('secure-mqtt-broker'), [
+      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, reconnectMin: '0.1', reconnectMax: '5', clientId: 'rc-1' },
+    ]);
+    const node = helper.getNode('b1') as unknown as BrokerNode;
+    const connection = node.connection;
+    assert.ok(connection);
+    const retries: Array<{ attempt: number; delayMs: number; at: number }> = [];
+    const attempts: number[] = [];
+    connection.on('retry', (r) => retries.push({ ...r, at: Date.now() }));
+    connection.on('state', (c) => c.state === 'connecting' && attempts.push(Date.now()));
+    const seen = attachUser(node);
+    await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'first connect');
+
+    await mosq.stop();
+    await waitFor(() => seen.find((s) => s.fill === 'red'), 5000, 'disconnected status');
+    await waitFor(() => retries.length >= 5, 10000, 'five retries');
+    await mosq.start();
+    await waitFor(() => seen.filter((s) => s.text === 'connected').length >= 2, 10000, 'reconnected');
+
+    const delays = retries.slice(0, 5).map((r) => r.delayMs);
+    for (let i = 1; i < delays.length; i++) assert.ok(delays[i] > delays[i - 1], `delays grow: ${delays.join(', ')}`);
+    assert.ok(delays[0] >= 70 && delays[0] <= 100, `first delay near the minimum: ${delays[0]}`);
+    // Every real attempt waited at least the delay chosen before it (a lower bound, so load cannot make it flaky).
+    for (let i = 0; i < 4; i++) {
+      const next = attempts.find((t) => t >= retries[i].at);
+      assert.ok(next !== undefined && next - retries[i].at >= retries[i].delayMs - 5, `attempt ${i} waited its delay`);
+    }
+    const reasons = seen.filter((s) => s.fill === 'red').map((s) => s.text);
+    assert.ok(reasons.every((r) => /connection refused|closed by broker|reset/.test(r ?? '')), reasons.join(' | '));
+    assert.ok(!seen.slice(seen.findIndex((s) => s.fill === 'red')).slice(0, -1).some((s) => s.text === 'connected'),
+      'never "connected" while the broker is gone');
+  });
+});
