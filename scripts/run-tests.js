@@ -20,6 +20,7 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const args = ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files];
+// A failed test must not leave the run hanging on an open socket: bound each test and force the exit.
+const args = ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', ...files];
 const res = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -108,6 +108,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly trie = new TopicTrie<SubscriptionEntry>();
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
+  private serverReceiveMaximum: number | undefined;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -137,6 +138,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   get clientId(): string {
     return this.settings.clientId;
+  }
+
+  /** The broker's v5 Receive Maximum: how many QoS 1/2 publishes it accepts unacknowledged. */
+  get receiveMaximum(): number | undefined {
+    return this.serverReceiveMaximum;
   }
 
   start(): void {
@@ -242,8 +248,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       const rc = packet.reasonCode ?? 0;
       if (rc >= 0x80) failure = { code: `DISCONNECT_0x${rc.toString(16)}`, text: `broker disconnected: ${REASON_CODES_V5[rc] ?? rc}` };
     });
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       failure = undefined;
+      this.serverReceiveMaximum = connack.properties?.receiveMaximum;
       this.loggedCause = undefined;
       this.backoff.connected();
       this.setState('connected');

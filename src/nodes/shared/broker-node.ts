@@ -1,5 +1,6 @@
 // The broker config node as the pack's other nodes see it.
 import type { MqttConnection } from '../../lib/mqtt/connection';
+import type { WriteChecker } from '../../lib/publish/types';
 import type { NodeInstance, NodeStatus } from './node-red';
 
 export interface BrokerCreds {
@@ -20,4 +21,6 @@ export interface BrokerNode extends NodeInstance<BrokerCreds> {
   register(user: BrokerUser): void;
   deregister(user: BrokerUser): void;
   currentStatus(): NodeStatus;
+  /** The broker's access rules as currently loaded, when the connection has any. */
+  accessChecker?(): WriteChecker | undefined;
 }

@@ -1,0 +1,166 @@
+// Sends accepted messages in order through a window of in-flight publishes, queues them while the
+// broker is away, gives back the ones a lost connection interrupted, and settles each exactly once.
+import type { PublishError, PublishOutcome, PublishRequest } from '../mqtt/connection';
+import { Outbox, type OutboxLimits } from '../queue/outbox';
+import type { DiskSpool } from '../queue/spool';
+import type { NotSent } from './types';
+
+export interface PublishTransport {
+  readonly connected: boolean;
+  publish(req: PublishRequest): Promise<PublishOutcome>;
+}
+
+interface Item<T> {
+  seq: number;
+  request: PublishRequest;
+  bytes: number;
+  ctx: T | undefined;
+  spooled: boolean;
+}
+
+export interface PublisherEvents<T> {
+  /** The broker has the message (QoS 0: written; QoS 1/2: acknowledged). */
+  sent(ctx: T | undefined, outcome: PublishOutcome, request: PublishRequest): void;
+  /** The message will not be sent. */
+  notSent(ctx: T | undefined, error: NotSent, request: PublishRequest): void;
+  /** Counters changed (for the status). */
+  changed(): void;
+}
+
+export interface PublisherStats {
+  sent: number;
+  queued: number;
+  inFlight: number;
+  dropped: number;
+  denied: number;
+  failed: number;
+}
+
+export class Publisher<T> {
+  private readonly outbox: Outbox<Item<T>>;
+  private inFlight = 0;
+  private nextSeq = 1;
+  private closed = false;
+  readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
+
+  constructor(
+    private readonly transport: PublishTransport,
+    limits: OutboxLimits,
+    private readonly events: PublisherEvents<T>,
+    private readonly spool?: DiskSpool,
+    /** Largest number of unacknowledged publishes; the broker's receive maximum when it gives one. */
+    private window: () => number = () => 256,
+  ) {
+    this.outbox = new Outbox(limits);
+    for (const m of spool?.load() ?? []) {
+      this.outbox.giveBack({ ...m, ctx: undefined, spooled: true });
+      this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
+    }
+    this.refreshCounts();
+  }
+
+  /** Accepts a valid request; it is sent now or queued. */
+  submit(request: PublishRequest, bytes: number, ctx: T): void {
+    if (this.closed) {
+      this.events.notSent(ctx, { code: 'CLOSED', message: 'publisher is closing' }, request);
+      return;
+    }
+    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false };
+    if (this.spool && request.qos > 0) {
+      this.spool.append(item);
+      item.spooled = true;
+    }
+    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.window()) {
+      this.send(item);
+      return;
+    }
+    const { accepted, evicted } = this.outbox.push(item);
+    for (const old of evicted) this.drop(old, 'queue full: oldest message dropped');
+    if (!accepted) this.drop(item, 'queue full: message dropped');
+    this.refreshCounts();
+    this.pump();
+  }
+
+  /** Sends queued messages while the connection and the window allow; call on every (re)connect. */
+  pump(): void {
+    const limit = this.window();
+    while (!this.closed && this.transport.connected && this.inFlight < limit) {
+      const item = this.outbox.shift();
+      if (!item) break;
+      this.send(item);
+    }
+    this.refreshCounts();
+  }
+
+  get queued(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Stops sending. Queued messages stay in the spool (when on) for the next start;
+   * the rest are returned so the caller can report them.
+   */
+  close(): { kept: number; discarded: Array<T | undefined> } {
+    this.closed = true;
+    const rest = this.outbox.drain();
+    const kept = rest.filter((i) => i.spooled).length;
+    this.spool?.close();
+    this.refreshCounts();
+    return { kept, discarded: rest.filter((i) => !i.spooled).map((i) => i.ctx) };
+  }
+
+  private send(item: Item<T>): void {
+    this.inFlight++;
+    this.transport.publish(item.request).then(
+      (outcome) => {
+        this.inFlight--;
+        this.settle(item);
+        this.stats.sent++;
+        this.events.sent(item.ctx, outcome, item.request);
+        this.pump();
+      },
+      (err: PublishError) => {
+        this.inFlight--;
+        this.onFailure(item, err);
+        this.pump();
+      },
+    );
+  }
+
+  private onFailure(item: Item<T>, err: PublishError): void {
+    if (err.code === 'CONNECTION_LOST' || err.code === 'NOT_CONNECTED' || (err.code === 'CLOSED' && item.spooled)) {
+      if (this.closed) return; // stays in the spool, or is reported by close()
+      this.outbox.giveBack(item); // sent again, in order, after the reconnect
+      return;
+    }
+    this.settle(item);
+    if (err.code === 'BROKER_DENIED') {
+      this.stats.denied++;
+      const error: NotSent = { code: 'BROKER_DENIED', message: err.message };
+      if (err.reasonCode !== undefined) error.reasonCode = err.reasonCode;
+      this.events.notSent(item.ctx, error, item.request);
+      return;
+    }
+    this.stats.failed++;
+    this.events.notSent(item.ctx, { code: err.code === 'CLOSED' ? 'CLOSED' : 'PUBLISH_FAILED', message: err.message }, item.request);
+  }
+
+  private drop(item: Item<T>, message: string): void {
+    this.settle(item);
+    this.stats.dropped++;
+    this.events.notSent(item.ctx, { code: 'QUEUE_FULL', message }, item.request);
+  }
+
+  private settle(item: Item<T>): void {
+    if (item.spooled) this.spool?.settle(item.seq);
+  }
+
+  private refreshCounts(): void {
+    const queued = this.outbox.size;
+    if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight) {
+      this.stats.queued = queued;
+      this.stats.inFlight = this.inFlight;
+      this.events.changed();
+    }
+  }
+}

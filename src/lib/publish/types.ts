@@ -1,0 +1,44 @@
+// Shapes shared by the publish pipeline: a message ready to send, and why one was not sent.
+import type { PublishRequest } from '../mqtt/connection';
+
+export type NotSentCode =
+  | 'INVALID_TOPIC'
+  | 'INVALID_MESSAGE'
+  | 'ACL_DENIED'
+  | 'BROKER_DENIED'
+  | 'QUEUE_FULL'
+  | 'NOT_CONNECTED'
+  | 'PUBLISH_FAILED'
+  | 'CLOSED';
+
+export interface NotSent {
+  code: NotSentCode;
+  message: string;
+  /** The access rule that decided, for ACL_DENIED. */
+  rule?: string;
+  /** The broker's v5 reason code, for BROKER_DENIED. */
+  reasonCode?: number;
+}
+
+/** A message accepted for sending; `seq` orders it and identifies it in the disk spool. */
+export interface Outgoing {
+  seq: number;
+  request: PublishRequest;
+  /** Encoded size, for the queue's byte limit. */
+  bytes: number;
+}
+
+export interface Identity {
+  username?: string;
+  clientId: string;
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
+}
+
+/** What the publish pipeline needs of an access-rule engine. */
+export interface WriteChecker {
+  check(identity: Identity, topic: string, access: 'write' | 'read'): AccessDecision;
+}

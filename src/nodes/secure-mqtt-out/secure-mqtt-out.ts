@@ -1,0 +1,167 @@
+// Publish node: validates, checks the broker's access rules, queues across outages, and settles each message
+// with the broker's answer. Refused messages leave on the second output with msg.error.
+import path from 'node:path';
+import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connection';
+import { intInRange, numberInRange } from '../../lib/mqtt/settings';
+import { preparePublish, type PublishDefaults } from '../../lib/publish/prepare';
+import { Publisher } from '../../lib/publish/publisher';
+import type { NotSent } from '../../lib/publish/types';
+import type { OverflowPolicy } from '../../lib/queue/outbox';
+import { DiskSpool } from '../../lib/queue/spool';
+import type { BrokerNode } from '../shared/broker-node';
+import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
+import { throttle } from '../shared/throttle';
+
+interface OutDef extends NodeDef {
+  broker: string;
+  topic?: string;
+  qos?: string;
+  retain?: string;
+  contentType?: string;
+  messageExpiry?: string;
+  queueMax?: string | number;
+  queueMegabytes?: string | number;
+  overflow?: string;
+  spool?: boolean;
+}
+
+interface Pending {
+  msg: NodeMessage;
+  send: SendFn;
+  done: DoneFn;
+}
+
+const SHORT: Record<NotSent['code'], string> = {
+  INVALID_TOPIC: 'invalid topic',
+  INVALID_MESSAGE: 'invalid message',
+  ACL_DENIED: 'ACL denied',
+  BROKER_DENIED: 'broker denied',
+  QUEUE_FULL: 'queue full',
+  NOT_CONNECTED: 'not connected',
+  PUBLISH_FAILED: 'publish failed',
+  CLOSED: 'closed',
+};
+
+export = function register(RED: NodeAPI): void {
+  function SecureMqttOut(this: NodeInstance, def: OutDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
+    const connection = broker?.connection;
+    if (!broker || !connection) {
+      node.status({ fill: 'red', shape: 'ring', text: broker ? 'connection not configured' : 'no broker config' });
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error('no usable broker connection')));
+      return;
+    }
+
+    const qos = def.qos === '0' || def.qos === '1' || def.qos === '2' ? (Number(def.qos) as QoS) : undefined;
+    const defaults: PublishDefaults = {
+      topic: (def.topic ?? '').trim(),
+      qos,
+      retain: def.retain === 'true' ? true : def.retain === 'false' ? false : undefined,
+      protocolVersion: connection.protocolVersion,
+    };
+    if (def.contentType) defaults.contentType = def.contentType;
+    if (def.messageExpiry !== undefined && def.messageExpiry !== '') defaults.messageExpiry = Number(def.messageExpiry);
+    const overflow: OverflowPolicy = def.overflow === 'drop-newest' || def.overflow === 'reject' ? def.overflow : 'drop-oldest';
+    const limits = {
+      maxCount: intInRange(def.queueMax, 1, 10_000_000, 100_000),
+      maxBytes: Math.round(numberInRange(def.queueMegabytes, 0.001, 4096, 64) * 1024 * 1024),
+      policy: overflow,
+    };
+
+    let spool: DiskSpool | undefined;
+    if (def.spool) {
+      const base = RED.settings.userDir ?? process.cwd();
+      spool = new DiskSpool(path.join(base, 'secure-telemetry-spool', node.id));
+    }
+
+    let lastRefusal: NotSent['code'] | undefined;
+    let refused = 0;
+    let publisher: Publisher<Pending>;
+    const status = throttle(() => node.status(statusFor()), 250);
+
+    function statusFor(): NodeStatus {
+      const conn = broker?.currentStatus() ?? {};
+      const s = publisher.stats;
+      const parts: string[] = [];
+      parts.push(connection?.connected ? `sent ${s.sent}` : (conn.text ?? 'disconnected'));
+      if (s.queued > 0) parts.push(`queued ${s.queued}`);
+      if (lastRefusal) parts.push(`${SHORT[lastRefusal]} ×${refused}`);
+      const fill = conn.fill === 'green' && lastRefusal ? 'yellow' : conn.fill;
+      return { fill: fill ?? 'grey', shape: conn.shape ?? 'ring', text: parts.join(' · ') };
+    }
+
+    function refuse(p: Pending | undefined, error: NotSent, request?: PublishRequest): void {
+      refused++;
+      lastRefusal = error.code;
+      status.request();
+      if (!p) {
+        // A message restored from the spool after a restart has no flow message to route.
+        node.warn(`spooled message to "${request?.topic ?? '?'}" not sent: ${error.message}`);
+        return;
+      }
+      p.msg.error = { ...error };
+      p.send([null, p.msg]);
+      if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
+      else p.done(new Error(`${SHORT[error.code]}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
+    }
+
+    try {
+      publisher = new Publisher<Pending>(
+        connection,
+        limits,
+        {
+          sent(p: Pending | undefined, _outcome: PublishOutcome) {
+            if (!p) return;
+            p.send([p.msg, null]);
+            p.done();
+          },
+          notSent: refuse,
+          changed: () => status.request(),
+        },
+        spool,
+        () => Math.min(connection.receiveMaximum ?? 512, 512),
+      );
+    } catch (err) {
+      node.error(`disk spool unusable: ${(err as Error).message}`);
+      node.status({ fill: 'red', shape: 'ring', text: 'spool unusable' });
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error('disk spool unusable')));
+      return;
+    }
+    if (publisher.queued > 0) node.log(`${publisher.queued} spooled message(s) restored; sending once connected`);
+
+    const user = {
+      status: (s: NodeStatus): void => {
+        void s;
+        if (connection.connected) publisher.pump();
+        status.request();
+      },
+    };
+    broker.register(user);
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const acl = broker.accessChecker?.();
+      const prepared = preparePublish(msg, defaults, acl ? { checker: acl, identity: broker.identity } : undefined);
+      if (!prepared.ok) {
+        refuse({ msg, send, done }, prepared.error);
+        return;
+      }
+      publisher.submit(prepared.request, prepared.bytes, { msg, send, done });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      broker.deregister(user);
+      status.cancel();
+      const { kept, discarded } = publisher.close();
+      if (kept > 0) node.log(`${kept} queued message(s) kept in the disk spool for the next start`);
+      if (discarded.length > 0) {
+        node.warn(`${discarded.length} queued message(s) discarded on close (the disk spool keeps QoS 1/2 messages)`);
+        for (const p of discarded) p?.done(new Error('discarded on close'));
+      }
+      done();
+    });
+  }
+
+  RED.nodes.registerType('secure-mqtt-out', SecureMqttOut as (this: never, def: never) => void);
+};

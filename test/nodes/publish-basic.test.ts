@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { helper, nodeModule } from '../helpers/node-red';
+import { collect, connected, publishFlow } from '../helpers/publish';
+import { waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { watch } from '../helpers/mqtt-watch';
+
+const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
+
+describe('secure-mqtt-out: publishing', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto({ acl: 'user writer\ntopic readwrite public/#\ntopic read locked/#\n\nuser watcher\ntopic read #\n' });
+  });
+  after(async () => {
+    await mosq.stop();
+    await helper.stopServer();
+  });
+  afterEach(() => helper.unload());
+
+  for (const version of ['4', '5']) {
+    test(`payload types are encoded as documented; done and output 1 follow the broker (v${version})`, async () => {
+      const w = await watch(mosq.port, 'public/#', { username: 'watcher' });
+      await helper.load(modules, publishFlow(mosq.port, { topic: '', qos: '1' }, { protocolVersion: version }), { b1: { user: 'writer' } });
+      const c = collect();
+      const p1 = await connected();
+      const payloads: unknown[] = [{ t: 21.5 }, Buffer.from([0, 1, 255]), 42, true, 'plain'];
+      payloads.forEach((payload, i) => p1.receive({ topic: `public/${i}`, payload }));
+      await waitFor(() => w.received.length === 5 && c.completed.length === 5, 5000, 'delivery');
+      const byTopic = new Map(w.received.map((r) => [r.topic, r.payload]));
+      assert.equal(byTopic.get('public/0')?.toString(), '{"t":21.5}');
+      assert.deepEqual([...(byTopic.get('public/1') ?? [])], [0, 1, 255]);
+      assert.equal(byTopic.get('public/2')?.toString(), '42');
+      assert.equal(byTopic.get('public/3')?.toString(), 'true');
+      assert.equal(byTopic.get('public/4')?.toString(), 'plain');
+      assert.equal(c.ok.length, 5);
+      assert.equal(c.notSent.length, 0);
+      await w.close();
+    });
+  }
+
+  test('MQTT 5 properties from the node and the message reach the subscriber', async () => {
+    const w = await watch(mosq.port, 'public/props', { username: 'watcher', protocolVersion: 5 });
+    await helper.load(modules, publishFlow(mosq.port, { topic: 'public/props', qos: '1', contentType: 'application/json', messageExpiry: '60' }, { protocolVersion: '5' }), {
+      b1: { user: 'writer' },
+    });
+    collect();
+    const p1 = await connected();
+    p1.receive({ payload: { a: 1 }, userProperties: { site: 'north', unit: 'Cel' }, responseTopic: 'public/reply', correlationData: 'abc' });
+    await waitFor(() => w.received.length === 1, 5000, 'delivery');
+    const props = w.received[0].packet.properties ?? {};
+    assert.equal(props.contentType, 'application/json');
+    assert.ok((props.messageExpiryInterval ?? 0) > 0 && (props.messageExpiryInterval ?? 0) <= 60);
+    assert.deepEqual({ ...props.userProperties }, { site: 'north', unit: 'Cel' });
+    assert.equal(props.responseTopic, 'public/reply');
+    assert.equal(props.correlationData?.toString(), 'abc');
+    await w.close();
+  });
+
+  test('invalid topics and messages leave on output 2, reach Catch, and nothing is sent', async () => {
+    const w = await watch(mosq.port, '#', { username: 'watcher' });
+    await helper.load(modules, publishFlow(mosq.port, { qos: '' }), { b1: { user: 'writer' } });
+    const c = collect();
+    const p1 = await connected();
+    const bad = [
+      { topic: 'public/+/x', payload: 1 },
+      { topic: '', payload: 1 },
+      { topic: 'public/a\u0000b', payload: 1 },
+      { payload: 1 },
+      { topic: 'public/q', payload: 1, qos: 3 },
+      { topic: 'public/bigint', payload: { n: 10n } },
+    ];
+    for (const m of bad) p1.receive(m);
+    p1.receive({ topic: 'public/sentinel', payload: 'last' });
+    await waitFor(() => w.received.some((r) => r.topic === 'public/sentinel') && c.notSent.length === bad.length, 5000, 'sentinel');
+    assert.deepEqual(w.received.map((r) => r.topic), ['public/sentinel'], 'nothing but the sentinel was sent');
+    const codes = c.notSent.map((m) => (m.error as { code: string }).code);
+    assert.deepEqual(codes, ['INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_MESSAGE', 'INVALID_MESSAGE']);
+    await waitFor(() => c.caught.length === bad.length, 2000, 'catch');
+    assert.match(String((c.caught[0].error as { message: string }).message), /invalid topic: topic "public\/\+\/x" contains a wildcard/);
+    await w.close();
+  });
+
+  test('v5 QoS 1: a publish the broker refuses (0x87) leaves on output 2 as BROKER_DENIED even without local rules', async () => {
+    await helper.load(modules, publishFlow(mosq.port, { topic: 'locked/door', qos: '1' }, { protocolVersion: '5' }), { b1: { user: 'writer' } });
+    const c = collect();
+    const p1 = await connected();
+    p1.receive({ payload: 'open' });
+    await waitFor(() => c.notSent.length === 1, 5000, 'refusal');
+    assert.deepEqual(c.notSent[0].error, { code: 'BROKER_DENIED', message: 'broker refused the message: not authorized', reasonCode: 0x87 });
+    await waitFor(() => c.caught.length === 1, 2000, 'catch');
+    assert.equal(c.ok.length, 0);
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { helper, nodeModule } from '../helpers/node-red';
+import { waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { watch } from '../helpers/mqtt-watch';
+import { brokerUp, collect, connected, publishFlow } from '../helpers/publish';
+
+const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
+
+/** Checks an at-least-once stream: every number once in first-seen order, and how many repeats there were. */
+export function checkStream(received: number[], total: number): { duplicates: number } {
+  const seen = new Set<number>();
+  const firsts: number[] = [];
+  for (const n of received) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    firsts.push(n);
+  }
+  assert.equal(firsts.length, total, `all ${total} arrived (got ${firsts.length} distinct)`);
+  for (let i = 0; i < firsts.length; i++) if (firsts[i] !== i) assert.fail(`out of order at position ${i}: ${firsts[i]}`);
+  return { duplicates: received.length - firsts.length };
+}
+
+describe('secure-mqtt-out: outages', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto({ persistence: true });
+  });
+  after(async () => {
+    await mosq.stop();
+    await helper.stopServer();
+  });
+  afterEach(() => helper.unload());
+
+  test('10,000 QoS 1 messages with the broker stopped mid-stream and started again: all arrive, in order', async () => {
+    // A persistent subscriber session, so what the broker accepted before the stop is still delivered after it.
+    const w = await watch(mosq.port, 'stream/#', { clientId: 'stream-watcher', clean: false });
+    await helper.load(modules, publishFlow(mosq.port, { topic: 'stream/n', qos: '1' }, { clientId: 'stream-pub' }));
+    const c = collect();
+    const p1 = await connected();
+    const total = 10000;
+    let next = 0;
+    const feed = async (upTo: number): Promise<void> => {
+      for (; next < upTo; next++) {
+        p1.receive({ payload: String(next) });
+        if (next % 200 === 0) await new Promise((r) => setImmediate(r));
+      }
+    };
+    await feed(4000);
+    await waitFor(() => w.received.length >= 1000, 20000, 'stream flowing');
+    await mosq.stop();
+    await waitFor(() => !brokerUp(), 5000, 'node notices the outage');
+    await feed(total); // the rest arrives while the broker is down
+    await mosq.start();
+    await waitFor(() => new Set(w.received.map((r) => r.payload.toString())).size >= total, 60000, 'all delivered');
+    await waitFor(() => c.completed.length === total, 20000, 'every done() called');
+    const { duplicates } = checkStream(w.received.map((r) => Number(r.payload.toString())), total);
+    assert.ok(duplicates <= 512, `duplicates only from the in-flight window at the outage: ${duplicates}`);
+    assert.equal(c.notSent.length, 0);
+    assert.equal(c.ok.length, total);
+    await w.close();
+  });
+
+  test('queue limits hold while disconnected; drops are counted, routed to output 2 and reported', async () => {
+    await helper.load(modules, publishFlow(mosq.port, { topic: 'limits/x', qos: '1', queueMax: '10', overflow: 'drop-oldest' }, { clientId: 'limits-1' }));
+    const c = collect();
+    const p1 = await connected();
+    await mosq.stop();
+    await waitFor(() => !brokerUp(), 5000, 'outage noticed');
+    for (let i = 0; i < 25; i++) p1.receive({ payload: String(i) });
+    await waitFor(() => c.notSent.length === 15, 5000, 'drops');
+    assert.deepEqual(c.notSent.map((m) => m.payload), Array.from({ length: 15 }, (_, i) => String(i)), 'the oldest were dropped');
+    assert.ok(c.notSent.every((m) => (m.error as { code: string }).code === 'QUEUE_FULL'));
+    assert.equal(c.caught.length, 0, 'drop-oldest is a policy, not an error');
+    const w = await (async () => {
+      await mosq.start();
+      return watch(mosq.port, 'limits/#', { clientId: 'limits-watch' });
+    })();
+    await waitFor(() => c.ok.length === 10, 10000, 'the ten queued messages sent after reconnect');
+    assert.deepEqual(c.ok.map((m) => m.payload), Array.from({ length: 10 }, (_, i) => String(15 + i)));
+    await w.close();
+  });
+
+  test('reject policy: a message that does not fit is an error a Catch node sees', async () => {
+    await helper.load(modules, publishFlow(mosq.port, { topic: 'limits/y', qos: '0', queueMax: '3', overflow: 'reject' }, { clientId: 'limits-2' }));
+    const c = collect();
+    const p1 = await connected();
+    await mosq.stop();
+    await waitFor(() => !brokerUp(), 5000, 'outage noticed');
+    for (let i = 0; i < 5; i++) p1.receive({ payload: String(i) });
+    await waitFor(() => c.caught.length === 2, 5000, 'two rejections');
+    assert.deepEqual(c.notSent.map((m) => m.payload), ['3', '4']);
+    await mosq.start();
+    await waitFor(() => c.ok.length === 3, 10000, 'queued ones sent');
+  });
+});
