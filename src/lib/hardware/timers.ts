@@ -1,0 +1,22 @@
+// Time as the hardware layer sees it: injectable so tests drive debounce, polling and waits with a manual clock.
+
+/** Opaque: real timers hand out Node's Timeout, test clocks their own tokens. */
+export type TimerHandle = unknown;
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export type Sleep = (ms: number) => Promise<void>;
+
+export function sleeper(timers: Timers): Sleep {
+  return (ms) => new Promise((resolve) => void timers.setTimeout(resolve, ms));
+}

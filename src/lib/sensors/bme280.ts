@@ -1,0 +1,103 @@
+// BME280 / BMP280 driver: chip id detection, calibration read once, one forced-mode measurement per reading.
+import { hex } from '../hardware/describe-fault';
+import { HardwareError } from '../hardware/hardware-error';
+import type { Sleep } from '../hardware/timers';
+import type { I2cBus } from '../hardware/types';
+import { compensateHumidity, compensatePressure, compensateTemperature, parseCalibration, type Bme280Calibration } from './bme280-compensation';
+import type { Reading } from './reading';
+
+export const BME280_ADDRESSES = [0x76, 0x77] as const;
+const CHIP_IDS: Record<number, 'BME280' | 'BMP280'> = { 0x60: 'BME280', 0x58: 'BMP280', 0x56: 'BMP280', 0x57: 'BMP280' };
+const REG = { id: 0xd0, ctrlHum: 0xf2, status: 0xf3, ctrlMeas: 0xf4, data: 0xf7, calib1: 0x88, calib2: 0xe1 } as const;
+const SKIPPED_TP = 0x80000;
+const SKIPPED_H = 0x8000;
+const OSRS_X1 = 1;
+const MEASURING = 0x08;
+// Datasheet maximum for x1 oversampling of all three channels is about 9.3 ms.
+const FIRST_WAIT_MS = 10;
+const POLL_MS = 2;
+const POLLS = 25;
+
+export class Bme280 {
+  private chip?: { model: 'BME280' | 'BMP280'; calibration: Bme280Calibration };
+
+  constructor(
+    private readonly bus: I2cBus,
+    private readonly address: number,
+    private readonly sleep: Sleep,
+  ) {}
+
+  private where(): string {
+    return `at ${hex(this.address)} on bus ${this.bus.busNumber}`;
+  }
+
+  private async detect(): Promise<{ model: 'BME280' | 'BMP280'; calibration: Bme280Calibration }> {
+    const [id] = await this.bus.readRegisters(this.address, REG.id, 1);
+    const model = CHIP_IDS[id];
+    if (!model) {
+      throw new HardwareError('chipId', 'ECHIPID', `wrong chip id ${hex(id)} ${this.where()} (expected 0x60 BME280 or 0x58 BMP280)`, {
+        id: hex(id),
+        address: hex(this.address),
+        bus: this.bus.busNumber,
+      });
+    }
+    const tp = await this.bus.readRegisters(this.address, REG.calib1, 26);
+    const hum = model === 'BME280' ? await this.bus.readRegisters(this.address, REG.calib2, 7) : undefined;
+    return { model, calibration: parseCalibration(tp, hum) };
+  }
+
+  async read(): Promise<Reading> {
+    try {
+      return await this.measure();
+    } catch (err) {
+      // After any failure detect again: the sensor may have been replaced or reset.
+      this.chip = undefined;
+      throw err;
+    }
+  }
+
+  private async measure(): Promise<Reading> {
+    this.chip ??= await this.detect();
+    const { model, calibration } = this.chip;
+    const humid = model === 'BME280';
+    // ctrl_hum only takes effect after the following write to ctrl_meas.
+    if (humid) await this.bus.writeRegister(this.address, REG.ctrlHum, OSRS_X1);
+    await this.bus.writeRegister(this.address, REG.ctrlMeas, (OSRS_X1 << 5) | (OSRS_X1 << 2) | 0b01);
+    await this.sleep(FIRST_WAIT_MS);
+    let polls = 0;
+    while ((await this.bus.readRegisters(this.address, REG.status, 1))[0] & MEASURING) {
+      if (++polls >= POLLS) {
+        throw new HardwareError('timeout', 'ETIMEDOUT', `${model} ${this.where()}: measurement did not finish (status stays busy)`, {
+          what: `${model} ${this.where()}`,
+        });
+      }
+      await this.sleep(POLL_MS);
+    }
+    const d = await this.bus.readRegisters(this.address, REG.data, humid ? 8 : 6);
+    const adcP = (d[0] << 12) | (d[1] << 4) | (d[2] >> 4);
+    const adcT = (d[3] << 12) | (d[4] << 4) | (d[5] >> 4);
+    const adcH = humid ? (d[6] << 8) | d[7] : SKIPPED_H;
+    if (adcT === SKIPPED_TP || adcP === SKIPPED_TP || (humid && adcH === SKIPPED_H)) {
+      throw new HardwareError('badReading', 'ENODATA', `${model} ${this.where()}: no measurement data (channel skipped)`, {
+        what: `${model} ${this.where()}`,
+        detail: 'channel skipped',
+      });
+    }
+    return convert(model, calibration, adcT, adcP, adcH);
+  }
+}
+
+/** Raw ADC values to a reading: temperature degC, pressure hPa, humidity %RH. */
+export function convert(model: 'BME280' | 'BMP280', c: Bme280Calibration, adcT: number, adcP: number, adcH: number): Reading {
+  const { tFine, centiDeg } = compensateTemperature(adcT, c);
+  const values: Record<string, number> = {
+    temperature: centiDeg / 100,
+    pressure: compensatePressure(adcP, tFine, c) / 256 / 100,
+  };
+  const units: Record<string, string> = { temperature: '°C', pressure: 'hPa' };
+  if (model === 'BME280') {
+    values.humidity = compensateHumidity(adcH, tFine, c) / 1024;
+    units.humidity = '%RH';
+  }
+  return { model, values, units };
+}

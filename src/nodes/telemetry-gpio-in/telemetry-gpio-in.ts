@@ -1,0 +1,91 @@
+// GPIO in node: one message per edge (and optionally one with the level on deploy).
+import { parseGpioInConfig } from '../../lib/hardware/gpio-config';
+import type { TimerHandle } from '../../lib/hardware/timers';
+import type { Bit, GpioLine } from '../../lib/hardware/types';
+import { getBackend } from '../../lib/sensors/backends';
+import { configProblem, nodeFault, STARTUP_DELAY_MS, translate } from '../shared/hardware-fault';
+import type { NodeAPI, NodeDef, NodeInstance } from '../shared/node-red';
+
+interface GpioInDef extends NodeDef {
+  pin?: string;
+  edge?: string;
+  debounce?: string;
+  activeLow?: boolean;
+  readOnDeploy?: boolean;
+  topic?: string;
+  backend?: string;
+}
+
+type GpioInNode = NodeInstance;
+
+export = function register(RED: NodeAPI): void {
+  function TelemetryGpioIn(this: GpioInNode, def: GpioInDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const { config, problems } = parseGpioInConfig({ ...def });
+    const backendName = (def.backend ?? '').trim() || 'hardware';
+    const backend = getBackend(backendName);
+    if (!backend) problems.push(`unknown backend "${backendName}"`);
+    if (!config || !backend || problems.length) {
+      const fault = configProblem(RED, 'telemetry-gpio-in', problems);
+      node.status(fault.status);
+      node.error(fault.error);
+      return;
+    }
+
+    let line: GpioLine | undefined;
+    let closed = false;
+    let startup: TimerHandle | undefined;
+    const report = (err: unknown): void => {
+      if (closed) return;
+      const fault = nodeFault(RED, 'telemetry-gpio-in', err);
+      node.status(fault.status);
+      node.error(fault.error, { topic: config.topic, pin: config.pin });
+    };
+    const emit = (value: Bit, edge: 'rising' | 'falling' | 'initial'): void => {
+      if (closed) return;
+      node.status({ fill: value ? 'green' : 'grey', shape: 'dot', text: String(value) });
+      node.send({ payload: value, topic: config.topic, pin: config.pin, edge, timestamp: backend.timers.now() });
+    };
+
+    backend
+      .openGpio(config.pin, { direction: 'in', edge: config.edge, debounceMs: config.debounceMs, activeLow: config.activeLow })
+      .then((opened) => {
+        if (closed) {
+          opened.release();
+          return;
+        }
+        line = opened;
+        opened.watch((err, value) => {
+          try {
+            if (err) report(err);
+            else emit(value, value ? 'rising' : 'falling');
+          } catch (e) {
+            report(e);
+          }
+        });
+        node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'telemetry-gpio-in.status.waiting', {}, 'waiting') });
+        if (!config.readOnDeploy) return;
+        startup = backend.timers.setTimeout(() => {
+          startup = undefined;
+          opened.read().then((value) => emit(value, 'initial'), report);
+        }, STARTUP_DELAY_MS);
+      })
+      .catch(report);
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      if (startup !== undefined) backend.timers.clearTimeout(startup);
+      try {
+        line?.release();
+      } catch (err) {
+        node.warn(err instanceof Error ? err.message : String(err));
+      }
+      line = undefined;
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('telemetry-gpio-in', TelemetryGpioIn as (this: never, def: never) => void);
+};

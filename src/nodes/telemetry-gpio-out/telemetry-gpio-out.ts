@@ -1,0 +1,118 @@
+// GPIO out node: sets a pin from 0/1, true/false or "on"/"off"; anything else is an error and the pin stays.
+import { outputDirection, parseBit, parseGpioOutConfig } from '../../lib/hardware/gpio-config';
+import { HardwareError } from '../../lib/hardware/hardware-error';
+import type { Bit, GpioLine } from '../../lib/hardware/types';
+import { getBackend } from '../../lib/sensors/backends';
+import { configProblem, nodeFault, translate } from '../shared/hardware-fault';
+import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
+
+interface GpioOutDef extends NodeDef {
+  pin?: string;
+  initial?: string;
+  activeLow?: boolean;
+  backend?: string;
+}
+
+type GpioOutNode = NodeInstance;
+
+export = function register(RED: NodeAPI): void {
+  function TelemetryGpioOut(this: GpioOutNode, def: GpioOutDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const { config, problems } = parseGpioOutConfig({ ...def });
+    const backendName = (def.backend ?? '').trim() || 'hardware';
+    const backend = getBackend(backendName);
+    if (!backend) problems.push(`unknown backend "${backendName}"`);
+    if (!config || !backend || problems.length) {
+      const fault = configProblem(RED, 'telemetry-gpio-out', problems);
+      node.status(fault.status);
+      node.error(fault.error);
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(fault.error));
+      return;
+    }
+
+    const cfg = config;
+    const hardware = backend;
+    let line: GpioLine | undefined;
+    let closed = false;
+    // Opening and writing one after another: a message arriving while the pin opens waits for it.
+    let queue: Promise<void> = Promise.resolve();
+    const serial = (job: () => Promise<void>): void => {
+      queue = queue.then(job, job);
+    };
+    const showLevel = (value: Bit): void => {
+      const word = value ? 'on' : 'off';
+      if (!closed) node.status({ fill: value ? 'green' : 'grey', shape: 'dot', text: translate(RED, `telemetry-gpio-out.status.${word}`, {}, word) });
+    };
+
+    async function open(): Promise<GpioLine> {
+      if (line) return line;
+      // reconfigureDirection false: an output that is already set keeps its level across redeploys.
+      const opened = await hardware.openGpio(cfg.pin, {
+        direction: outputDirection(cfg.initial, cfg.activeLow),
+        activeLow: cfg.activeLow,
+        reconfigureDirection: false,
+      });
+      if (closed) {
+        opened.release();
+        throw new Error('closed');
+      }
+      // An output configured before keeps its level unless the user asked for an initial one.
+      if (cfg.initial !== 'keep') await opened.write(cfg.initial);
+      line = opened;
+      showLevel(await opened.read());
+      return opened;
+    }
+
+    serial(async () => {
+      try {
+        await open();
+      } catch (err) {
+        if (closed) return;
+        const fault = nodeFault(RED, 'telemetry-gpio-out', err);
+        node.status(fault.status);
+        node.error(fault.error, { pin: config.pin });
+      }
+    });
+
+    node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
+      const value = parseBit(msg.payload);
+      if (value === undefined) {
+        const shown = typeof msg.payload === 'string' ? `"${msg.payload}"` : typeof msg.payload === 'object' ? JSON.stringify(msg.payload) ?? 'undefined' : String(msg.payload);
+        const text = translate(RED, 'telemetry-gpio-out.errors.invalidPayload', { value: shown }, `payload must be 0/1, true/false or "on"/"off" (got ${shown}); the pin was not changed`);
+        node.status({ fill: 'red', shape: 'ring', text: translate(RED, 'telemetry-gpio-out.status.invalidPayload', {}, 'invalid payload') });
+        done(new HardwareError('badReading', 'EINVAL', text, { value: shown }));
+        return;
+      }
+      serial(async () => {
+        try {
+          const l = await open();
+          await l.write(value);
+          showLevel(value);
+          done();
+        } catch (err) {
+          const fault = nodeFault(RED, 'telemetry-gpio-out', err);
+          if (!closed) node.status(fault.status);
+          done(fault.error);
+        }
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      const finish = (): void => {
+        try {
+          line?.release();
+        } catch (err) {
+          node.warn(err instanceof Error ? err.message : String(err));
+        }
+        line = undefined;
+        node.status({});
+        done();
+      };
+      queue.then(finish, finish);
+    });
+  }
+
+  RED.nodes.registerType('telemetry-gpio-out', TelemetryGpioOut as (this: never, def: never) => void);
+};

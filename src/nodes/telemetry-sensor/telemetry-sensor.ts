@@ -1,0 +1,109 @@
+// Sensor node: reads one sensor on an interval and/or on each message; one message per reading.
+import { getBackend } from '../../lib/sensors/backends';
+import { ReadScheduler } from '../../lib/sensors/read-scheduler';
+import { readingMessage, readingSummary, type ReadingMessage } from '../../lib/sensors/reading-message';
+import { parseSensorConfig, type SensorFields } from '../../lib/sensors/sensor-config';
+import { createSensorReader } from '../../lib/sensors/sensor-reader';
+import { configProblem, nodeFault, STARTUP_DELAY_MS, translate } from '../shared/hardware-fault';
+import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
+
+interface SensorDef extends NodeDef, SensorFields {
+  /** 'hardware' | 'simulated' (or a backend registered by a test, see lib/sensors/backends.ts). */
+  backend?: string;
+}
+
+type SensorNode = NodeInstance;
+
+/** Real milliseconds close waits for a reading in progress. */
+const CLOSE_WAIT_MS = 1000;
+
+export = function register(RED: NodeAPI): void {
+  function TelemetrySensor(this: SensorNode, def: SensorDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const { config, problems } = parseSensorConfig(def);
+    const backendName = (def.backend ?? '').trim() || 'hardware';
+    const backend = getBackend(backendName);
+    if (!backend) problems.push(`unknown backend "${backendName}"`);
+
+    if (!config || !backend || problems.length) {
+      const fault = configProblem(RED, 'telemetry-sensor', problems);
+      node.status(fault.status);
+      node.error(fault.error);
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(fault.error));
+      return;
+    }
+
+    const cfg = config;
+    const timers = backend.timers;
+    const reader = createSensorReader(config, backend);
+    let closing = false;
+    // Polls report a repeated failure once (status stays red), so a missing sensor does not flood the log.
+    let lastPollError: string | undefined;
+
+    async function readOnce(): Promise<ReadingMessage> {
+      const reading = await reader.read();
+      if (!closing) node.status({ fill: 'green', shape: 'dot', text: readingSummary(reading) });
+      return readingMessage(reading, cfg, timers.now());
+    }
+
+    const scheduler = new ReadScheduler(backend.timers, async () => {
+      if (closing) return;
+      try {
+        const msg = await readOnce();
+        lastPollError = undefined;
+        if (!closing) node.send({ ...msg });
+      } catch (err) {
+        if (closing) return;
+        const fault = nodeFault(RED, 'telemetry-sensor', err);
+        node.status(fault.status);
+        if (fault.error.message !== lastPollError) {
+          lastPollError = fault.error.message;
+          node.error(fault.error, { topic: config.topic, payload: undefined });
+        }
+      }
+    });
+
+    const idle = backendName === 'simulated' ? 'simulated' : 'waiting';
+    node.status({ fill: 'grey', shape: 'ring', text: translate(RED, `telemetry-sensor.status.${idle}`, {}, idle) });
+    scheduler.start(config.intervalMs, STARTUP_DELAY_MS);
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (!config.readOnInput) {
+        done();
+        return;
+      }
+      void scheduler.run(async () => {
+        try {
+          const out = await readOnce();
+          lastPollError = undefined;
+          send(Object.assign(msg, out));
+          done();
+        } catch (err) {
+          const fault = nodeFault(RED, 'telemetry-sensor', err);
+          if (!closing) node.status(fault.status);
+          done(fault.error);
+        }
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      // Give a reading in progress a moment to finish before its bus is closed, but never hold up a redeploy.
+      let bound: ReturnType<typeof setTimeout> | undefined;
+      const patience = new Promise<void>((resolve) => (bound = setTimeout(resolve, CLOSE_WAIT_MS)));
+      Promise.race([scheduler.stop(), patience])
+        .then(() => {
+          clearTimeout(bound);
+          return reader.close();
+        })
+        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)))
+        .finally(() => {
+          node.status({});
+          done();
+        });
+    });
+  }
+
+  RED.nodes.registerType('telemetry-sensor', TelemetrySensor as (this: never, def: never) => void);
+};

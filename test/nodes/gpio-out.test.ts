@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { Bit } from '../../src/lib/hardware/types';
+import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
+import { createSimulatedBackend, type SimulatedBackend } from '../../src/lib/sensors/simulated-backend';
+import { errorText, record, settle, until } from '../helpers/hardware-nodes';
+import { helper, nodeModule, type FlowNode } from '../helpers/node-red';
+
+const gpioOutModule = nodeModule('telemetry-gpio-out');
+const names: string[] = [];
+
+function backend(): { name: string; sim: SimulatedBackend } {
+  const sim = createSimulatedBackend();
+  const name = `test-gpio-out-${names.length + 1}`;
+  names.push(name);
+  registerBackend(name, sim);
+  return { name, sim };
+}
+
+async function load(fields: Record<string, unknown>) {
+  const flow: FlowNode[] = [{ id: 'o1', type: 'telemetry-gpio-out', ...fields }];
+  await helper.load(gpioOutModule, flow);
+  const node = helper.getNode('o1');
+  return { node, rec: record(node) };
+}
+
+/** Every physical level change on `pin` from now on. */
+function transitions(sim: SimulatedBackend, pin: number): Bit[] {
+  const seen: Bit[] = [];
+  sim.gpio.probe((p, level) => {
+    if (p === pin) seen.push(level);
+  });
+  return seen;
+}
+
+describe('telemetry-gpio-out', () => {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    names.splice(0).forEach(unregisterBackend);
+  });
+
+  test('accepts 0/1, true/false and "on"/"off" (any case)', async () => {
+    const { name, sim } = backend();
+    const { node, rec } = await load({ backend: name, pin: '23', initial: '0' });
+    const inputs: Array<[unknown, Bit]> = [[1, 1], [0, 0], [true, 1], [false, 0], ['on', 1], ['OFF', 0], ['1', 1]];
+    for (const [payload, level] of inputs) {
+      const before = rec.errors.length;
+      node.receive({ payload });
+      await until(() => sim.gpio.level(23) === level && rec.status.at(-1)?.text === (level ? 'on' : 'off'), `level ${level} for ${JSON.stringify(payload)}`);
+      assert.equal(rec.errors.length, before);
+    }
+  });
+
+  test('anything else is a catchable error and the pin stays as it was', async () => {
+    const { name, sim } = backend();
+    const { node, rec } = await load({ backend: name, pin: '24', initial: '1' });
+    await until(() => sim.gpio.level(24) === 1, 'initial level');
+    const seen = transitions(sim, 24);
+    const bad: unknown[] = ['maybe', 2, null, { on: true }, '', -1];
+    for (const payload of bad) node.receive({ payload, _msgid: `bad-${String(bad.indexOf(payload))}` });
+    await until(() => rec.errors.length === bad.length, 'one error per bad message');
+    assert.match(errorText(rec.errors[0]), /payload must be 0\/1, true\/false or "on"\/"off" \(got "maybe"\); the pin was not changed/);
+    assert.equal((rec.errors[0].msg as { _msgid: string })._msgid, 'bad-0');
+    assert.equal(sim.gpio.level(24), 1);
+    assert.deepEqual(seen, []);
+  });
+
+  test('"keep": a redeploy does not toggle the output (reconfigureDirection false)', async () => {
+    const { name, sim } = backend();
+    const first = await load({ backend: name, pin: '12', initial: 'keep' });
+    first.node.receive({ payload: 'on' });
+    await until(() => sim.gpio.level(12) === 1, 'on');
+    const seen = transitions(sim, 12);
+    await helper.unload();
+    assert.equal(sim.gpio.isExported(12), false, 'close unexports');
+    await load({ backend: name, pin: '12', initial: 'keep' });
+    await settle();
+    assert.equal(sim.gpio.level(12), 1);
+    assert.deepEqual(seen, [], 'no transition across the redeploy');
+  });
+
+  test('an initial level with active low comes up without a glitch', async () => {
+    const { name, sim } = backend();
+    const seen = transitions(sim, 16);
+    const { rec } = await load({ backend: name, pin: '16', initial: '1', activeLow: true });
+    await until(() => rec.status.at(-1)?.text === 'on', 'status on');
+    assert.equal(sim.gpio.level(16), 0, 'logical 1 is physical 0 when active low');
+    assert.deepEqual(seen, [], 'the pin never went high');
+  });
+
+  test('EBUSY at deploy: red status and error; each message retries and fails with done(err)', async () => {
+    const { name, sim } = backend();
+    sim.gpio.markBusy(18);
+    const { node, rec } = await load({ backend: name, pin: '18' });
+    node.receive({ payload: 1 });
+    const e = await until(() => rec.errors.find((x) => (x.msg as { payload?: unknown } | undefined)?.payload === 1), 'input error');
+    assert.match(errorText(e), /^GPIO 18 is busy/);
+    await until(() => rec.status.find((s) => s.fill === 'red' && s.text === 'busy'), 'red status');
+  });
+
+  test('invalid pin in the configuration fails every message', async () => {
+    const { name } = backend();
+    const { node, rec } = await load({ backend: name, pin: '99' });
+    node.receive({ payload: 1 });
+    const e = await until(() => rec.errors[0], 'error');
+    assert.match(errorText(e), /pin must be a BCM GPIO number 0\.\.53/);
+  });
+});

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { HardwareError } from '../../src/lib/hardware/hardware-error';
+import { SimI2cBus } from '../../src/lib/hardware/sim-i2c';
+import { Bme280 } from '../../src/lib/sensors/bme280';
+import {
+  compensatePressure,
+  compensateTemperature,
+  encodeCalibration,
+  parseCalibration,
+  type Bme280Calibration,
+} from '../../src/lib/sensors/bme280-compensation';
+import { Bme280Sim, EXAMPLE_CALIBRATION } from '../../src/lib/sensors/bme280-sim';
+import { FixedEnvironment } from '../../src/lib/sensors/sim-environment';
+import type { SimFaults } from '../../src/lib/sensors/sim-faults';
+import { noWait } from '../helpers/manual-clock';
+
+// BMP280 datasheet §3.12, "Calculating pressure and temperature".
+const DATASHEET: Bme280Calibration = {
+  T1: 27504, T2: 26435, T3: -1000,
+  P1: 36477, P2: -10685, P3: 3024, P4: 2855, P5: 140, P6: -7, P7: 15500, P8: -14600, P9: 6000,
+};
+
+function rig(faults: SimFaults = {}, env = new FixedEnvironment(), opts: ConstructorParameters<typeof Bme280Sim>[2] = {}) {
+  const sim = new Bme280Sim(env, faults, opts);
+  const bus = new SimI2cBus(1).attach(0x76, sim);
+  return { sim, bus, driver: new Bme280(bus, 0x76, noWait) };
+}
+
+async function rejects(p: Promise<unknown>): Promise<HardwareError> {
+  try {
+    const v = await p;
+    assert.fail(`expected a failure, got ${JSON.stringify(v)}`);
+  } catch (err) {
+    assert.ok(err instanceof HardwareError, String(err));
+    return err;
+  }
+}
+
+describe('BME280/BMP280 compensation (datasheet integer formulas)', () => {
+  test('the BMP280 datasheet example: t_fine 128422, 25.08 degC, 25767233/256 Pa', () => {
+    const { tFine, centiDeg } = compensateTemperature(519888, DATASHEET);
+    assert.equal(tFine, 128422);
+    assert.equal(centiDeg, 2508);
+    assert.equal(compensatePressure(415148, tFine, DATASHEET), 25767233);
+  });
+
+  test('calibration registers round-trip, including negative and split H4/H5', () => {
+    const c: Bme280Calibration = { ...DATASHEET, H: { H1: 75, H2: 362, H3: 0, H4: -313, H5: -50, H6: -30 } };
+    const { tp, hum } = encodeCalibration(c);
+    assert.deepEqual(parseCalibration(tp, hum), c);
+  });
+});
+
+describe('BME280 driver against the register-level simulator', () => {
+  test('BMP280 with the datasheet raw values reads 25.08 degC and 100653.25 Pa, no humidity', async () => {
+    const { driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: DATASHEET, raw: { adcT: 519888, adcP: 415148 } });
+    const r = await driver.read();
+    assert.equal(r.model, 'BMP280');
+    assert.equal(r.values.temperature, 25.08);
+    assert.equal(Math.round(r.values.pressure * 100 * 100) / 100, 100653.25);
+    assert.equal(r.units.pressure, 'hPa');
+    assert.equal('humidity' in r.values, false);
+  });
+
+  test('BME280 is detected by its chip id and reads temperature, pressure and humidity of the environment', async () => {
+    const env = new FixedEnvironment({ temperature: 23.4, humidity: 51.2, pressure: 98765.4, illuminance: 0, voltages: [] });
+    const { driver, sim } = rig({}, env);
+    const r = await driver.read();
+    assert.equal(r.model, 'BME280');
+    assert.ok(Math.abs(r.values.temperature - 23.4) <= 0.011, String(r.values.temperature));
+    assert.ok(Math.abs(r.values.pressure - 987.654) < 0.01, String(r.values.pressure));
+    assert.ok(Math.abs(r.values.humidity - 51.2) < 0.05, String(r.values.humidity));
+    assert.deepEqual(r.units, { temperature: '°C', pressure: 'hPa', humidity: '%RH' });
+    assert.equal(sim.measurements, 1, 'one forced-mode measurement per reading');
+    env.values.temperature = -10.5;
+    const r2 = await driver.read();
+    assert.ok(Math.abs(r2.values.temperature + 10.5) <= 0.011);
+    assert.equal(sim.measurements, 2);
+  });
+
+  test('the calibration is read once, not on every reading', async () => {
+    const { driver, bus } = rig();
+    await driver.read();
+    const after1 = bus.transfers;
+    await driver.read();
+    const after2 = bus.transfers - after1;
+    assert.ok(after2 < after1, `second reading used ${after2} transfers, first ${after1}`);
+  });
+
+  test('a wrong chip id is an error naming the id, and no value', async () => {
+    const { driver } = rig({ chipId: 0x61 });
+    const err = await rejects(driver.read());
+    assert.equal(err.key, 'chipId');
+    assert.match(err.message, /wrong chip id 0x61 at 0x76 on bus 1/);
+  });
+
+  test('NACK: "no device at 0x76 on bus 1"; the next reading after the sensor is back succeeds', async () => {
+    const faults: SimFaults = { nack: true };
+    const { driver } = rig(faults);
+    const err = await rejects(driver.read());
+    assert.equal(err.key, 'noDevice');
+    assert.equal(err.code, 'EREMOTEIO');
+    assert.match(err.message, /^no device at 0x76 on bus 1/);
+    faults.nack = false;
+    const r = await driver.read();
+    assert.equal(typeof r.values.temperature, 'number');
+  });
+
+  test('a measuring bit that never clears times out with no value', async () => {
+    const { driver } = rig({ stuckBusy: true });
+    const err = await rejects(driver.read());
+    assert.equal(err.key, 'timeout');
+    assert.match(err.message, /measurement did not finish/);
+  });
+
+  test('the driver waits for the measuring bit before reading the data', async () => {
+    // With many busy status reads the data registers still hold the skipped value until the end.
+    const { driver, sim } = rig({}, new FixedEnvironment(), { busyReads: 10 });
+    const r = await driver.read();
+    assert.equal(sim.measurements, 1);
+    assert.ok(Math.abs(r.values.temperature - 21) <= 0.011);
+  });
+});
+
+test('EXAMPLE_CALIBRATION keeps the datasheet temperature and pressure coefficients', () => {
+  const { H, ...tp } = EXAMPLE_CALIBRATION;
+  assert.deepEqual(tp, DATASHEET);
+  assert.ok(H);
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HardwareError } from '../../src/lib/hardware/hardware-error';
+import { readingMessage, readingSummary } from '../../src/lib/sensors/reading-message';
+import { parseSensorConfig, type SensorFields } from '../../src/lib/sensors/sensor-config';
+import { createSensorReader } from '../../src/lib/sensors/sensor-reader';
+import { SENSOR_TYPES, SENSOR_TYPE_NAMES } from '../../src/lib/sensors/sensor-types';
+import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
+import { ManualClock } from '../helpers/manual-clock';
+
+function config(fields: SensorFields) {
+  const { config: c, problems } = parseSensorConfig(fields);
+  assert.ok(c, problems.join('; '));
+  return c;
+}
+
+/** Reads while advancing the manual clock, so the drivers' waits pass without real time. */
+async function readWith<T>(clock: ManualClock, p: Promise<T>): Promise<T> {
+  let done = false;
+  const r = p.finally(() => {
+    done = true;
+  });
+  r.catch(() => undefined); // handled by the caller, after the loop
+  for (let i = 0; i < 2000 && !done; i++) await clock.advance(5);
+  return r;
+}
+
+test('every sensor type gives a reading of the documented quantities and units in simulated mode', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock });
+  for (const type of SENSOR_TYPE_NAMES) {
+    const c = config({ sensorType: type });
+    const reader = createSensorReader(c, backend);
+    const reading = await readWith(clock, reader.read());
+    const info = SENSOR_TYPES[type];
+    assert.deepEqual(Object.keys(reading.values).sort(), Object.keys(info.quantities).sort(), type);
+    for (const [q, { unit }] of Object.entries(info.quantities)) assert.equal(reading.units[q], unit, `${type}.${q}`);
+    await reader.close();
+  }
+  assert.ok(backend.buses.length >= 5 && backend.buses.every((b) => b.closed), 'every bus closed');
+});
+
+test('simulated values are realistic and drift slowly', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock });
+  const reader = createSensorReader(config({ sensorType: 'bme280' }), backend);
+  const first = await readWith(clock, reader.read());
+  await clock.advance(60_000);
+  const second = await readWith(clock, reader.read());
+  const { temperature, humidity, pressure } = first.values;
+  assert.ok(temperature > 15 && temperature < 28, String(temperature));
+  assert.ok(humidity > 25 && humidity < 65, String(humidity));
+  assert.ok(pressure > 990 && pressure < 1035, String(pressure));
+  assert.ok(Math.abs(second.values.temperature - temperature) < 0.5, 'a minute later, within half a degree');
+  assert.notEqual(second.values.temperature, temperature, 'but not frozen');
+  await reader.close();
+});
+
+test('after a failure the next reading opens the bus again and succeeds', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock, faults: { nack: true } });
+  const reader = createSensorReader(config({ sensorType: 'sht3x', address: '0x44' }), backend);
+  await assert.rejects(readWith(clock, reader.read()), (e: unknown) => e instanceof HardwareError && /^no device at 0x44 on bus 1/.test(e.message));
+  assert.equal(backend.buses[0].closed, true, 'the failed bus is released');
+  backend.faults.nack = false;
+  const r = await readWith(clock, reader.read());
+  assert.equal(typeof r.values.temperature, 'number');
+  assert.equal(backend.buses.length, 2);
+  await reader.close();
+  assert.equal(backend.buses[1].closed, true);
+});
+
+test('DS18B20 without an id uses the first one found; GPIO level reads the pin', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock, oneWireIds: ['28-0000000000bb', '28-0000000000aa'] });
+  const ds = createSensorReader(config({ sensorType: 'ds18b20' }), backend);
+  assert.equal((await ds.read()).device, '28-0000000000aa');
+  const gpioReader = createSensorReader(config({ sensorType: 'gpio', pin: '22' }), backend);
+  backend.gpio.drive(22, 1);
+  assert.equal((await gpioReader.read()).values.level, 1);
+  await gpioReader.close();
+  assert.equal(backend.gpio.isExported(22), false, 'pin unexported on close');
+});
+
+test('the message: rounded values, units, topic, where it came from, timestamp', () => {
+  const c = config({ sensorType: 'bme280', address: '0x77', bus: '3' });
+  const msg = readingMessage({ model: 'BME280', values: { temperature: 21.456789, pressure: 1006.5325390625, humidity: 45.0009765625 }, units: { temperature: '°C', pressure: 'hPa', humidity: '%RH' } }, c, 1234);
+  assert.deepEqual(msg, {
+    payload: { temperature: 21.46, pressure: 1006.53, humidity: 45 },
+    units: { temperature: '°C', pressure: 'hPa', humidity: '%RH' },
+    topic: 'bme280/0x77',
+    sensor: 'BME280',
+    timestamp: 1234,
+    bus: 3,
+    address: '0x77',
+  });
+  assert.equal(readingSummary({ model: 'x', values: { temperature: 21.456 }, units: { temperature: '°C' } }), '21.5 °C');
+});
