@@ -38,7 +38,9 @@ export interface AccessDecision {
   reason: string;
 }
 
-/** What the publish pipeline needs of an access-rule engine. */
+/** What the publish and subscribe nodes need of an access-rule engine. */
 export interface WriteChecker {
   check(identity: Identity, topic: string, access: 'write' | 'read'): AccessDecision;
+  /** Whether the identity may subscribe to (and so read through) a filter, when the engine can tell. */
+  checkSubscribe?(identity: Identity, filter: string): AccessDecision;
 }

@@ -1,0 +1,154 @@
+// Subscribe node: validated filters (shared subscriptions included), v5 options, payload decoding, a warning
+// when the access rules do not let this identity read, SUBACK failures shown, and run-time (un)subscribe.
+import type { QoS, SubscribeOptions, Subscription } from '../../lib/mqtt/connection';
+import { checkSubscriptionFilter } from '../../lib/mqtt/topic-rules';
+import { convertMessage, type PayloadMode } from '../../lib/subscribe/convert';
+import type { BrokerNode } from '../shared/broker-node';
+import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
+
+interface InDef extends NodeDef {
+  broker: string;
+  topic?: string;
+  qos?: string;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: string;
+  datatype?: string;
+}
+
+const MODES: PayloadMode[] = ['auto', 'json', 'string', 'buffer'];
+
+export = function register(RED: NodeAPI): void {
+  function SecureMqttIn(this: NodeInstance, def: InDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
+    const maybeConnection = broker?.connection;
+    if (!broker || !maybeConnection) {
+      node.status({ fill: 'red', shape: 'ring', text: broker ? 'connection not configured' : 'no broker config' });
+      node.on('input', (_m: NodeMessage, _s: SendFn, done: DoneFn) => done(new Error('no usable broker connection')));
+      return;
+    }
+    const connection = maybeConnection;
+    const mode: PayloadMode = MODES.includes(def.datatype as PayloadMode) ? (def.datatype as PayloadMode) : 'auto';
+    const baseOptions: SubscribeOptions = { qos: parseQos(def.qos) ?? 0 };
+    if (connection.protocolVersion === 5) {
+      if (def.nl) baseOptions.nl = true;
+      if (def.rap) baseOptions.rap = true;
+      const rh = Number(def.rh);
+      if (rh === 1 || rh === 2) baseOptions.rh = rh;
+    }
+    const subscriptions = new Map<string, Subscription>();
+    let problem: string | undefined;
+
+    const showStatus = (s: NodeStatus): void => {
+      node.status(problem && s.fill === 'green' ? { fill: 'yellow', shape: 'dot', text: problem } : s);
+    };
+    const user = { status: showStatus };
+    broker.register(user);
+
+    function warnIfUnreadable(filter: string): void {
+      const rules = broker?.accessChecker?.();
+      if (!rules || !broker) return;
+      const inner = filter.startsWith('$share/') ? filter.split('/').slice(2).join('/') : filter;
+      const decision = rules.checkSubscribe
+        ? rules.checkSubscribe(broker.identity, filter)
+        : !/[+#]/.test(inner)
+          ? rules.check(broker.identity, inner, 'read')
+          : undefined;
+      if (decision && !decision.allowed) {
+        problem = `may not read ${inner}`;
+        node.warn(`the access rules do not let this connection read "${filter}": ${decision.reason}`);
+        showStatus(broker.currentStatus());
+      }
+    }
+
+    async function subscribe(filter: string, options: SubscribeOptions): Promise<void> {
+      const bad = checkSubscriptionFilter(filter);
+      if (bad) throw new Error(`invalid topic filter "${filter}": ${bad.message}`);
+      if (subscriptions.has(filter)) await unsubscribe(filter);
+      warnIfUnreadable(filter);
+      const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
+        const result = convertMessage(topic, payload, packet, mode);
+        const msg: NodeMessage = { ...result.fields };
+        if (!result.ok) {
+          node.error(result.error, msg);
+          return;
+        }
+        node.send(msg);
+      });
+      subscriptions.set(filter, sub);
+    }
+
+    async function unsubscribe(filter: string): Promise<void> {
+      const sub = subscriptions.get(filter);
+      if (!sub) return;
+      subscriptions.delete(filter);
+      await sub.unsubscribe();
+    }
+
+    const onRefused = (filter: string, err: Error): void => {
+      if (!subscriptions.has(filter)) return;
+      problem = err.message.replace(/^subscription to "[^"]*" /, '');
+      node.status({ fill: 'red', shape: 'ring', text: `SUBACK: ${problem}` });
+      node.error(err.message);
+    };
+    connection.on('subscribeFailed', onRefused);
+
+    const staticFilter = (def.topic ?? '').trim();
+    if (staticFilter) {
+      subscribe(staticFilter, baseOptions).catch((err: Error) => {
+        // SUBACK refusals are reported by onRefused; anything else (an invalid filter) here.
+        if (!err.name.startsWith('Subscribe')) {
+          problem = 'invalid topic filter';
+          node.status({ fill: 'red', shape: 'ring', text: problem });
+          node.error(err.message);
+        }
+      });
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const action = msg.action;
+      const rawTopic: unknown = msg.topic;
+      const filters: unknown[] = Array.isArray(rawTopic) ? rawTopic : rawTopic === undefined ? [] : [rawTopic];
+      const run = async (): Promise<void> => {
+        if (action === 'subscribe') {
+          const qos = parseQos(msg.qos);
+          if (msg.qos !== undefined && qos === undefined) throw new Error('msg.qos must be 0, 1 or 2');
+          if (filters.length === 0) throw new Error('msg.topic must name the filter(s) to subscribe to');
+          for (const f of filters) {
+            if (typeof f !== 'string') throw new Error('msg.topic must be a string or an array of strings');
+            await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos });
+          }
+        } else if (action === 'unsubscribe') {
+          const all = rawTopic === true || rawTopic === undefined;
+          const list = all ? [...subscriptions.keys()] : filters;
+          for (const f of list) if (typeof f === 'string') await unsubscribe(f);
+        } else if (action === 'getSubscriptions') {
+          send({ ...msg, action: 'getSubscriptions', payload: [...subscriptions.values()].map((s) => ({ topic: s.filter, granted: s.granted })) });
+        } else {
+          throw new Error('msg.action must be "subscribe", "unsubscribe" or "getSubscriptions"');
+        }
+      };
+      run().then(
+        () => done(),
+        (err: Error) => done(err),
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      connection.off('subscribeFailed', onRefused);
+      broker.deregister(user);
+      const all = [...subscriptions.keys()];
+      Promise.all(all.map((f) => unsubscribe(f).catch(() => undefined))).then(() => done());
+    });
+  }
+
+  RED.nodes.registerType('secure-mqtt-in', SecureMqttIn as (this: never, def: never) => void);
+};
+
+function parseQos(v: unknown): QoS | undefined {
+  if (v === undefined || v === '' || v === null) return undefined;
+  const n = Number(v);
+  return n === 0 || n === 1 || n === 2 ? n : undefined;
+}
