@@ -69,7 +69,7 @@ export function tlsConfigModule(): NodeModule {
 export function logLines(needle: string): string[] {
   return helper
     .log()
-    .args.map(([e]) => (typeof e.msg === 'string' ? e.msg : JSON.stringify(e.msg)))
+    .args.map(([e]) => (typeof e.msg === 'string' ? e.msg : String(JSON.stringify(e.msg))))
     .filter((m) => m.includes(needle));
 }
 

@@ -41,6 +41,6 @@ export interface AccessDecision {
 /** What the publish and subscribe nodes need of an access-rule engine. */
 export interface WriteChecker {
   check(identity: Identity, topic: string, access: 'write' | 'read'): AccessDecision;
-  /** Whether the identity may subscribe to (and so read through) a filter, when the engine can tell. */
-  checkSubscribe?(identity: Identity, filter: string): AccessDecision;
+  /** The broker's answer to subscribing, and what the read rules let through the filter ('some': depends on the topic). */
+  checkSubscribe?(identity: Identity, filter: string): AccessDecision & { delivery: 'all' | 'some' | 'none'; deliveryReason: string };
 }

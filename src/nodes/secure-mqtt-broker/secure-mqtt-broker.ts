@@ -2,14 +2,21 @@
 import os from 'node:os';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { deriveSettings, type BrokerConfigFields } from '../../lib/mqtt/broker-config';
+import { connectionIdentity } from '../../lib/acl/certificate-identity';
+import { RuleSource } from '../../lib/acl/rule-source';
 import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
 import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
+import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
 import { connectionStatus } from '../shared/connection-status';
 import type { BrokerNode, BrokerUser } from '../shared/broker-node';
 import type { NodeAPI, NodeDef, NodeStatus } from '../shared/node-red';
 
 interface BrokerDef extends NodeDef, BrokerConfigFields {
   tls?: string;
+  aclSource?: string;
+  aclText?: string;
+  aclPath?: string;
+  aclIdentity?: string;
 }
 
 /** What the tls-config core node offers (node-red/packages/node_modules/@node-red/nodes/core/network/05-tls.js). */
@@ -47,7 +54,21 @@ export = function register(RED: NodeAPI): void {
     const { settings, problems } = deriveSettings(def, creds, clientId, tlsOptions);
     if (tlsProblem) problems.push(tlsProblem);
     this.endpoint = `${settings.transport}://${settings.host}:${settings.port}`;
-    this.identity = settings.username ? { username: settings.username, clientId } : { clientId };
+    const rules = loadRules(def, problems);
+    try {
+      this.identity = connectionIdentity({
+        clientId,
+        username: settings.username,
+        certificate: tlsOptions?.cert as string | Buffer | undefined,
+        useIdentityAsUsername: def.aclIdentity === 'certificate' && rules !== undefined,
+      });
+    } catch (err) {
+      problems.push(`access rules identity: ${(err as Error).message}`);
+      this.identity = { clientId };
+    }
+    this.accessChecker = () => (rules?.checker ? rules : undefined);
+    rules?.on('reloaded', (checker) => this.log(`access rules reloaded: ${checker.ruleCount} rules`));
+    rules?.on('error', (err) => this.warn(`access rules not reloaded: ${err.message}`));
     let status: NodeStatus = { fill: 'grey', shape: 'ring', text: 'not connected' };
     const fanOut = (s: NodeStatus): void => {
       status = s;
@@ -80,6 +101,7 @@ export = function register(RED: NodeAPI): void {
     this.currentStatus = () => status;
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      rules?.close();
       const connection = this.connection;
       if (!connection) {
         done();
@@ -88,6 +110,50 @@ export = function register(RED: NodeAPI): void {
       connection.close(2000).then(done, () => done());
     });
   }
+
+  function loadRules(def: BrokerDef, problems: string[]): RuleSource | undefined {
+    try {
+      switch (def.aclSource) {
+        case 'acl-inline':
+          return new RuleSource({ type: 'acl-inline', text: def.aclText ?? '' });
+        case 'dynsec-inline':
+          return new RuleSource({ type: 'dynsec-inline', json: def.aclText ?? '' });
+        case 'acl-file':
+          return new RuleSource({ type: 'acl-file', path: (def.aclPath ?? '').trim() });
+        case 'dynsec-file':
+          return new RuleSource({ type: 'dynsec-file', path: (def.aclPath ?? '').trim() });
+        default:
+          return undefined;
+      }
+    } catch (err) {
+      problems.push(`access rules: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  // The editor asks whether a topic is allowed for a deployed connection's identity.
+  RED.httpAdmin.get('/secure-telemetry/acl-check', RED.auth.needsPermission('secure-mqtt-broker.read'), (req, res) => {
+    const id = typeof req.query.broker === 'string' ? req.query.broker : '';
+    const topic = req.query.topic;
+    const access = req.query.access === 'read' ? 'read' : 'write';
+    const node = RED.nodes.getNode(id) as BrokerNode | null;
+    if (!node || typeof node.accessChecker !== 'function') {
+      res.status(404).json({ error: 'connection not deployed' });
+      return;
+    }
+    const checker = node.accessChecker();
+    if (!checker) {
+      res.json({ rules: false });
+      return;
+    }
+    const bad = checkPublishTopic(topic);
+    if (bad) {
+      res.status(400).json({ error: bad.message });
+      return;
+    }
+    const decision = checker.check(node.identity, topic as string, access);
+    res.json({ rules: true, allowed: decision.allowed, reason: decision.reason, identity: node.identity });
+  });
 
   RED.nodes.registerType('secure-mqtt-broker', SecureMqttBroker as (this: never, def: never) => void, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },

@@ -51,14 +51,18 @@ export = function register(RED: NodeAPI): void {
       const rules = broker?.accessChecker?.();
       if (!rules || !broker) return;
       const inner = filter.startsWith('$share/') ? filter.split('/').slice(2).join('/') : filter;
-      const decision = rules.checkSubscribe
-        ? rules.checkSubscribe(broker.identity, filter)
-        : !/[+#]/.test(inner)
-          ? rules.check(broker.identity, inner, 'read')
-          : undefined;
-      if (decision && !decision.allowed) {
+      let reason: string | undefined;
+      if (rules.checkSubscribe) {
+        const d = rules.checkSubscribe(broker.identity, filter);
+        if (!d.allowed) reason = `the broker will refuse the subscription: ${d.reason}`;
+        else if (d.delivery === 'none') reason = `nothing matching it may be read: ${d.deliveryReason}`;
+      } else if (!/[+#]/.test(inner)) {
+        const d = rules.check(broker.identity, inner, 'read');
+        if (!d.allowed) reason = d.reason;
+      }
+      if (reason) {
         problem = `may not read ${inner}`;
-        node.warn(`the access rules do not let this connection read "${filter}": ${decision.reason}`);
+        node.warn(`the access rules do not let this connection read "${filter}": ${reason}`);
         showStatus(broker.currentStatus());
       }
     }
