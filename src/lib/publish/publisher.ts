@@ -56,7 +56,7 @@ export class Publisher<T> {
       this.outbox.giveBack({ ...m, ctx: undefined, spooled: true });
       this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     }
-    this.refreshCounts();
+    this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
   }
 
   /** Accepts a valid request; it is sent now or queued. */

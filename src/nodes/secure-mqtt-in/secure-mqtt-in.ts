@@ -111,6 +111,7 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
+    let queue: Promise<void> = Promise.resolve();
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const action = msg.action;
       const rawTopic: unknown = msg.topic;
@@ -134,7 +135,8 @@ export = function register(RED: NodeAPI): void {
           throw new Error('msg.action must be "subscribe", "unsubscribe" or "getSubscriptions"');
         }
       };
-      run().then(
+      // Actions run one after the other, in the order they arrived.
+      queue = queue.then(run).then(
         () => done(),
         (err: Error) => done(err),
       );

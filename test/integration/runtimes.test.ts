@@ -1,0 +1,89 @@
+// Several real Node-RED runtimes against real brokers: shared subscriptions, and the disk spool across a restart.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { watch } from '../helpers/mqtt-watch';
+import { makeUserDir, startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
+
+function relayFlow(name: string, inPort: number, outPort: number, inTopic: string, outTopic: string, spool = false): object[] {
+  return [
+    { id: 'tab', type: 'tab', label: name },
+    { id: 'src', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(inPort), clientId: `${name}-in`, reconnectMin: '0.2', reconnectMax: '1' },
+    { id: 'dst', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(outPort), clientId: `${name}-out`, reconnectMin: '0.2', reconnectMax: '1' },
+    { id: 'in', type: 'secure-mqtt-in', z: 'tab', broker: 'src', topic: inTopic, qos: '1', datatype: 'string', wires: [['out']] },
+    { id: 'out', type: 'secure-mqtt-out', z: 'tab', broker: 'dst', topic: outTopic, qos: '1', spool, wires: [[], []] },
+  ];
+}
+
+describe('scale-out and restarts with real runtimes', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  test('two runtimes on one $share group together receive every message once', async () => {
+    const mosq = await startMosquitto();
+    cleanup.push(() => mosq.stop());
+    const runtimes: NodeRedProcess[] = [];
+    for (const name of ['alpha', 'beta']) {
+      const r = await startNodeRed({ flows: relayFlow(name, mosq.port, mosq.port, '$share/workers/jobs/#', `seen/${name}`) });
+      cleanup.push(() => r.stop());
+      runtimes.push(r);
+    }
+    const w = await watch(mosq.port, 'seen/#');
+    cleanup.push(() => w.close());
+    await waitFor(() => (mosq.log().match(/\$share\/workers\/jobs\/#/g) ?? []).length >= 2, 15000, 'both subscribed');
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
+    const total = 1000;
+    for (let i = 0; i < total; i++) pub.publish(`jobs/${i % 7}`, String(i), { qos: 1 });
+    await waitFor(() => w.received.length >= total, 30000, 'all relayed');
+    await new Promise((r) => setTimeout(r, 300)); // a late duplicate would show up here
+    await pub.endAsync();
+    const values = w.received.map((r) => Number(r.payload.toString()));
+    assert.equal(values.length, total, 'no message twice');
+    assert.deepEqual([...new Set(values)].sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i));
+    const perRuntime = ['alpha', 'beta'].map((n) => w.received.filter((r) => r.topic === `seen/${n}`).length);
+    assert.ok(perRuntime.every((n) => n > 0), `the stream was split: ${perRuntime.join(' + ')}`);
+  });
+
+  test('disk spool: the target broker down, Node-RED restarted during the outage, nothing lost', async () => {
+    let source: RunningMosquitto | undefined;
+    let target: RunningMosquitto | undefined;
+    source = await startMosquitto();
+    target = await startMosquitto({ persistence: true });
+    cleanup.push(async () => {
+      await source?.stop();
+      await target?.stop();
+    });
+    const userDir = makeUserDir();
+    const flows = relayFlow('spooler', source.port, target.port, 'in/#', 'out/n', true);
+    let red = await startNodeRed({ userDir, flows });
+    const w = await watch(target.port, 'out/#', { clientId: 'spool-watch', clean: false });
+    await waitFor(() => /in\/#/.test(source?.log() ?? ''), 10000, 'relay subscribed');
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: source.port });
+    for (let i = 0; i < 300; i++) await pub.publishAsync('in/a', String(i), { qos: 1 });
+    await waitFor(() => w.received.length >= 300, 20000, 'first part delivered');
+
+    await target.stop();
+    for (let i = 300; i < 800; i++) await pub.publishAsync('in/a', String(i), { qos: 1 });
+    // Wait until the relay has taken all of them (they are in its queue and spool), then restart Node-RED.
+    await waitFor(() => (source?.log().match(/Received PUBACK from spooler-in/g) ?? []).length >= 800 || false, 20000, 'relay received all');
+    await red.stop('SIGINT');
+    assert.match(red.log(), /queued message\(s\) kept in the disk spool/);
+    red = await startNodeRed({ userDir, flows });
+    cleanup.push(() => red.stop());
+    await waitFor(() => /spooled message\(s\) restored/.test(red.log()), 10000, 'spool restored');
+    await target.start();
+    await waitFor(() => new Set(w.received.map((r) => r.payload.toString())).size >= 800, 30000, 'all delivered');
+    const firsts: number[] = [];
+    for (const r of w.received) {
+      const n = Number(r.payload.toString());
+      if (!firsts.includes(n)) firsts.push(n);
+    }
+    assert.deepEqual(firsts, Array.from({ length: 800 }, (_, i) => i), 'every message, in order');
+    await pub.endAsync();
+    await w.close();
+  });
+});

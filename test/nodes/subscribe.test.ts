@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { helper, logLines, nodeModule, waitForStatus, type FlowNode } from '../helpers/node-red';
+import { waitFor } from '../helpers/broker';
+import { brokerUp } from '../helpers/publish';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+
+const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-in')];
+
+function subFlow(port: number, sub: Record<string, unknown>, version = '4'): FlowNode[] {
+  return [
+    { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port, protocolVersion: version, reconnectMin: '0.1', reconnectMax: '0.5' },
+    { id: 's1', type: 'secure-mqtt-in', broker: 'b1', qos: '1', wires: [['sink']], ...sub },
+    { id: 'sink', type: 'helper' },
+    { id: 'c1', type: 'catch', scope: ['s1'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+function sink(id = 'sink'): Array<Record<string, unknown>> {
+  const got: Array<Record<string, unknown>> = [];
+  helper.getNode(id).on('input', (m: Record<string, unknown>) => got.push(m));
+  return got;
+}
+
+describe('secure-mqtt-in', () => {
+  let mosq: RunningMosquitto;
+  let pub: mqtt.MqttClient;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto();
+    pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, protocolVersion: 5 });
+  });
+  after(async () => {
+    await pub.endAsync();
+    await mosq.stop();
+    await helper.stopServer();
+  });
+  afterEach(() => helper.unload());
+
+  async function subscribed(): Promise<void> {
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    await waitFor(() => /Received SUBSCRIBE/.test(mosq.log()), 5000, 'subscription');
+  }
+
+  test('auto output: JSON objects parsed, text as strings, binary as Buffers; v5 properties on the message', async () => {
+    await helper.load(modules, subFlow(mosq.port, { topic: 'auto/#', datatype: 'auto' }, '5'));
+    const got = sink();
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    await waitFor(() => (mosq.log().match(/auto\/#/g) ?? []).length > 0, 5000, 'subscribed');
+    await pub.publishAsync('auto/json', '{"t":1}', { qos: 1, properties: { contentType: 'application/json', userProperties: { a: 'b' } } });
+    await pub.publishAsync('auto/text', 'hello', { qos: 1 });
+    await pub.publishAsync('auto/bin', Buffer.from([0xff, 0xfe, 0x00]), { qos: 1 });
+    await waitFor(() => got.length === 3, 5000, 'three messages');
+    const by = new Map(got.map((m) => [m.topic, m]));
+    assert.deepEqual(by.get('auto/json')?.payload, { t: 1 });
+    assert.equal(by.get('auto/json')?.contentType, 'application/json');
+    assert.deepEqual({ ...(by.get('auto/json')?.userProperties as object) }, { a: 'b' });
+    assert.equal(by.get('auto/text')?.payload, 'hello');
+    assert.ok(Buffer.isBuffer(by.get('auto/bin')?.payload));
+    assert.equal(by.get('auto/json')?.qos, 1);
+  });
+
+  test('json output: a payload that is not JSON is an error a Catch node sees, with the raw bytes', async () => {
+    await helper.load(modules, subFlow(mosq.port, { topic: 'strict/json', datatype: 'json' }));
+    const got = sink();
+    const caught = sink('caught');
+    await subscribed();
+    await pub.publishAsync('strict/json', 'not json', { qos: 1 });
+    await pub.publishAsync('strict/json', '[1,2]', { qos: 1 });
+    await waitFor(() => got.length === 1 && caught.length === 1, 5000, 'one good, one caught');
+    assert.deepEqual(got[0].payload, [1, 2]);
+    assert.match(String((caught[0].error as { message: string }).message), /not valid JSON/);
+  });
+
+  test('an invalid filter is reported at deploy, not sent to the broker', async () => {
+    await helper.load(modules, subFlow(mosq.port, { topic: 'a/#/b' }));
+    await waitForStatus(helper.getNode('s1'), (s) => s.text === 'invalid topic filter', 5000);
+    assert.equal(logLines('"#" must be a whole level').length, 1);
+  });
+
+  test('msg.action subscribes, lists and unsubscribes at run time', async () => {
+    await helper.load(modules, subFlow(mosq.port, { topic: '' }));
+    const got = sink();
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    const s1 = helper.getNode('s1');
+    s1.receive({ action: 'subscribe', topic: ['dyn/a', 'dyn/b'], qos: 1 });
+    s1.receive({ action: 'getSubscriptions' });
+    await waitFor(() => got.find((m) => m.action === 'getSubscriptions'), 5000, 'list');
+    const list = got.find((m) => m.action === 'getSubscriptions')?.payload as Array<{ topic: string; granted: number }>;
+    assert.deepEqual(list.map((x) => x.topic), ['dyn/a', 'dyn/b']);
+    await pub.publishAsync('dyn/a', '1', { qos: 1 });
+    await waitFor(() => got.some((m) => m.topic === 'dyn/a'), 5000, 'dyn/a delivered');
+    s1.receive({ action: 'unsubscribe', topic: 'dyn/a' });
+    await waitFor(() => /Received UNSUBSCRIBE/.test(mosq.log()), 5000, 'unsubscribed');
+    await pub.publishAsync('dyn/a', '2', { qos: 1 });
+    await pub.publishAsync('dyn/b', 'sentinel', { qos: 1 });
+    await waitFor(() => got.some((m) => m.topic === 'dyn/b'), 5000, 'sentinel');
+    assert.equal(got.filter((m) => m.topic === 'dyn/a').length, 1, 'nothing after unsubscribe');
+  });
+
+  test('subscriptions are made again after a reconnect', async () => {
+    await helper.load(modules, subFlow(mosq.port, { topic: 'again/x' }));
+    const got = sink();
+    await subscribed();
+    await mosq.restart();
+    await waitFor(() => brokerUp(), 10000, 'reconnected');
+    const again = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
+    await waitFor(() => /Received SUBSCRIBE/.test(mosq.log().split('mosquitto version').at(-1) ?? ''), 5000, 'subscribed again');
+    await again.publishAsync('again/x', 'after', { qos: 1 });
+    await waitFor(() => got.length === 1, 5000, 'delivered after reconnect');
+    await again.endAsync();
+    pub.reconnect();
+    await waitFor(() => pub.connected, 5000, 'test publisher back');
+  });
+});
