@@ -1,0 +1,119 @@
+// Report by exception: a measurement passes only when it moved by at least the deadband since the value last
+// sent (absolute, or percent of that value), or when the heartbeat says it has been silent too long.
+import type { Reading, ReadingValue } from '../formats/reading';
+import type { Clock, TimerHandle } from './clock';
+import { groupKey } from './group-key';
+
+export interface DeadbandOptions {
+  mode: 'absolute' | 'percent';
+  /** Band width: a value in the measurement's unit, or a percentage. 0 means "any change". */
+  band: number;
+  /** Re-send the latest value after this much silence (0 or absent: never). */
+  heartbeatMs?: number;
+  /** Measurements tracked at most; the oldest is forgotten beyond this. */
+  maxTracked?: number;
+}
+
+interface Tracked {
+  group: Pick<Reading, 'device' | 'sensor' | 'metadata'>;
+  name: string;
+  sent: ReadingValue;
+  sentAt: number;
+  latest: ReadingValue;
+  latestAt: number;
+  unit?: string;
+  timer?: TimerHandle;
+}
+
+export function exceedsBand(last: ReadingValue, next: ReadingValue, o: Pick<DeadbandOptions, 'mode' | 'band'>): boolean {
+  if (typeof last !== typeof next) return true;
+  if (typeof last === 'boolean' || typeof next === 'boolean') return last !== next;
+  const diff = Math.abs(next - last);
+  if (diff === 0) return false;
+  if (o.band <= 0) return true;
+  if (o.mode === 'percent') return last === 0 || (diff / Math.abs(last)) * 100 >= o.band;
+  return diff >= o.band;
+}
+
+export class Deadband {
+  private readonly tracked = new Map<string, Tracked>();
+
+  /** `heartbeat` receives a one-measurement reading when a measurement has been silent for heartbeatMs. */
+  constructor(
+    private readonly o: DeadbandOptions,
+    private readonly clock: Clock,
+    private readonly heartbeat: (r: Reading) => void,
+  ) {}
+
+  /** The part of the reading that passes the deadband, or undefined when nothing does. */
+  offer(r: Reading): Reading | undefined {
+    const now = this.clock.now();
+    const passed = new Map<string, ReadingValue>();
+    const g = groupKey(r);
+    for (const [name, value] of r.values) {
+      const key = `${g}\u0000${name}`;
+      const t = this.tracked.get(key);
+      const unit = r.units.get(name);
+      if (!t) {
+        const fresh: Tracked = { group: { device: r.device, sensor: r.sensor, metadata: r.metadata }, name, sent: value, sentAt: now, latest: value, latestAt: r.timestamp };
+        if (unit !== undefined) fresh.unit = unit;
+        this.track(key, fresh);
+        passed.set(name, value);
+        continue;
+      }
+      t.latest = value;
+      t.latestAt = r.timestamp;
+      t.group = { device: r.device, sensor: r.sensor, metadata: r.metadata };
+      if (unit !== undefined) t.unit = unit;
+      const silentTooLong = !!this.o.heartbeatMs && now - t.sentAt >= this.o.heartbeatMs;
+      if (exceedsBand(t.sent, value, this.o) || silentTooLong) {
+        t.sent = value;
+        t.sentAt = now;
+        this.schedule(key, t);
+        passed.set(name, value);
+      }
+    }
+    if (passed.size === 0) return undefined;
+    const units = new Map<string, string>();
+    for (const name of passed.keys()) {
+      const u = r.units.get(name);
+      if (u !== undefined) units.set(name, u);
+    }
+    return { ...r, values: passed, units };
+  }
+
+  private track(key: string, t: Tracked): void {
+    this.tracked.set(key, t);
+    this.schedule(key, t);
+    const max = this.o.maxTracked ?? 10000;
+    if (this.tracked.size > max) {
+      const [oldKey, old] = this.tracked.entries().next().value as [string, Tracked];
+      if (old.timer) this.clock.clearTimeout(old.timer);
+      this.tracked.delete(oldKey);
+    }
+  }
+
+  private schedule(key: string, t: Tracked): void {
+    if (t.timer) this.clock.clearTimeout(t.timer);
+    t.timer = undefined;
+    if (!this.o.heartbeatMs || this.o.heartbeatMs <= 0) return;
+    t.timer = this.clock.setTimeout(() => this.beat(key), this.o.heartbeatMs);
+  }
+
+  private beat(key: string): void {
+    const t = this.tracked.get(key);
+    if (!t) return;
+    t.sent = t.latest;
+    t.sentAt = this.clock.now();
+    this.schedule(key, t);
+    const r: Reading = { values: new Map([[t.name, t.latest]]), units: t.unit === undefined ? new Map() : new Map([[t.name, t.unit]]), timestamp: t.latestAt, metadata: t.group.metadata };
+    if (t.group.device !== undefined) r.device = t.group.device;
+    if (t.group.sensor !== undefined) r.sensor = t.group.sensor;
+    this.heartbeat(r);
+  }
+
+  close(): void {
+    for (const t of this.tracked.values()) if (t.timer) this.clock.clearTimeout(t.timer);
+    this.tracked.clear();
+  }
+}

@@ -1,0 +1,145 @@
+// Window aggregation per device/sensor and measurement: mean, min, max, count, last over a time window
+// (aligned to multiples of its length on the clock) or a window of N readings.
+import type { MetadataValue, Reading, ReadingValue } from '../formats/reading';
+import type { Clock, TimerHandle } from './clock';
+import { groupKey } from './group-key';
+
+export const AGGREGATES = ['mean', 'min', 'max', 'count', 'last'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+export interface WindowOptions {
+  kind: 'time' | 'count';
+  /** Milliseconds for a time window, readings for a count window. */
+  size: number;
+  functions: readonly Aggregate[];
+  /** Groups (device/sensor pairs) tracked at most; beyond it the oldest is flushed and forgotten. */
+  maxGroups?: number;
+}
+
+export interface WindowResult {
+  reading: Reading;
+  window: { start: number; end: number; readings: number; partial: boolean };
+}
+
+interface Acc {
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  last: ReadingValue;
+  unit?: string;
+}
+
+interface Group {
+  device?: string;
+  sensor?: string;
+  metadata: ReadonlyMap<string, MetadataValue>;
+  accs: Map<string, Acc>;
+  readings: number;
+  start: number;
+  end: number;
+  lastTimestamp: number;
+  timer?: TimerHandle;
+}
+
+function add(acc: Acc | undefined, value: ReadingValue): Acc {
+  const x = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  if (!acc) return { count: 1, mean: x, min: x, max: x, last: value };
+  acc.count++;
+  // Running mean: a sum of large finite values could overflow to Infinity, this cannot.
+  acc.mean += (x - acc.mean) / acc.count;
+  if (x < acc.min) acc.min = x;
+  if (x > acc.max) acc.max = x;
+  acc.last = value;
+  return acc;
+}
+
+export class WindowAggregator {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    private readonly o: WindowOptions,
+    private readonly clock: Clock,
+    private readonly emit: (result: WindowResult) => void,
+  ) {}
+
+  offer(r: Reading): void {
+    const key = groupKey(r);
+    const now = this.clock.now();
+    let g = this.groups.get(key);
+    if (g && this.o.kind === 'time' && now >= g.end) {
+      // The timer has not fired yet (busy event loop): close the old window before this reading.
+      this.close(key, g, false);
+      g = undefined;
+    }
+    if (!g) g = this.open(key, now);
+    g.metadata = r.metadata;
+    g.lastTimestamp = r.timestamp;
+    g.readings++;
+    for (const [name, value] of r.values) {
+      const acc = add(g.accs.get(name), value);
+      const unit = r.units.get(name);
+      if (unit !== undefined) acc.unit = unit;
+      g.accs.set(name, acc);
+    }
+    if (this.o.kind === 'count' && g.readings >= this.o.size) this.close(key, g, false);
+  }
+
+  private open(key: string, now: number): Group {
+    const start = this.o.kind === 'time' ? Math.floor(now / this.o.size) * this.o.size : now;
+    const g: Group = { metadata: new Map(), accs: new Map(), readings: 0, start, end: this.o.kind === 'time' ? start + this.o.size : now, lastTimestamp: now };
+    const [device, sensor] = key.split('\u0000');
+    if (device) g.device = device;
+    if (sensor) g.sensor = sensor;
+    if (this.o.kind === 'time') g.timer = this.clock.setTimeout(() => this.expire(key, g), g.end - now);
+    this.groups.set(key, g);
+    const max = this.o.maxGroups ?? 10000;
+    if (this.groups.size > max) {
+      const [oldKey, old] = this.groups.entries().next().value as [string, Group];
+      this.close(oldKey, old, true);
+    }
+    return g;
+  }
+
+  private expire(key: string, g: Group): void {
+    if (this.groups.get(key) === g) this.close(key, g, false);
+  }
+
+  private close(key: string, g: Group, partial: boolean): void {
+    if (g.timer) this.clock.clearTimeout(g.timer);
+    this.groups.delete(key);
+    if (g.readings === 0) return;
+    const single = this.o.functions.length === 1;
+    const values = new Map<string, ReadingValue>();
+    const units = new Map<string, string>();
+    for (const [name, acc] of g.accs) {
+      for (const fn of this.o.functions) {
+        const out = single ? name : `${name}_${fn}`;
+        values.set(out, fn === 'count' ? acc.count : fn === 'last' ? acc.last : acc[fn]);
+        if (fn !== 'count' && acc.unit !== undefined) units.set(out, acc.unit);
+      }
+    }
+    const end = this.o.kind === 'time' && !partial ? g.end : this.clock.now();
+    const reading: Reading = { values, units, timestamp: this.o.kind === 'time' && !partial ? g.end : g.lastTimestamp, metadata: g.metadata };
+    if (g.device !== undefined) reading.device = g.device;
+    if (g.sensor !== undefined) reading.sensor = g.sensor;
+    this.emit({ reading, window: { start: g.start, end, readings: g.readings, partial } });
+  }
+
+  /** Emits every open window now (marked partial), e.g. when the node closes. */
+  flush(): void {
+    for (const [key, g] of [...this.groups]) this.close(key, g, true);
+  }
+
+  /** Drops open windows without emitting them. */
+  discard(): void {
+    for (const g of this.groups.values()) if (g.timer) this.clock.clearTimeout(g.timer);
+    this.groups.clear();
+  }
+}
+
+/** `"mean,max"` → ['mean', 'max']; unknown names are ignored, nothing valid means mean. */
+export function parseFunctions(v: string | undefined): Aggregate[] {
+  const list = (v ?? '').split(',').map((s) => s.trim()).filter((s): s is Aggregate => (AGGREGATES as readonly string[]).includes(s));
+  return list.length > 0 ? [...new Set(list)] : ['mean'];
+}
