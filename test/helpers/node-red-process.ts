@@ -24,6 +24,7 @@ export interface NodeRedOptions {
 
 export interface NodeRedProcess {
   port: number;
+  pid: number;
   url: string;
   userDir: string;
   log(): string;
@@ -95,6 +96,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
 
   const proc: NodeRedProcess = {
     port,
+    pid: child.pid ?? 0,
     url,
     userDir,
     log: () => logText,

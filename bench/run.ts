@@ -1,0 +1,204 @@
+// `npm run bench`: publish throughput of this pack's publish node against Node-RED's core `mqtt out` and raw
+// MQTT.js, in one run against one real Mosquitto, plus the cost of an ACL check with 10 and 10,000 rules.
+// Both nodes run in one real Node-RED runtime (its own process); a function node sends each burst through the
+// runtime as a flow would. Throughput = messages / time from the trigger to the last message seen by a subscriber.
+import { performance } from 'node:perf_hooks';
+import mqtt from 'mqtt';
+import { parseMosquittoAcl } from '../src/lib/acl';
+import fs from 'node:fs';
+import { startMosquitto, type RunningMosquitto } from '../test/helpers/mosquitto';
+import { startNodeRed, type NodeRedProcess } from '../test/helpers/node-red-process';
+
+type Variant = 'raw MQTT.js' | 'core mqtt out' | 'secure mqtt out';
+
+interface Result {
+  variant: Variant;
+  qos: 0 | 1;
+  burst: number;
+  rate: number;
+  rssMb: number;
+}
+
+const BURSTS = [5000, 50000];
+const QOS: Array<0 | 1> = [0, 1];
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+async function subscriberFor(port: number, n: number): Promise<{ done: Promise<void>; close: () => Promise<void> }> {
+  const sub = await mqtt.connectAsync({ host: '127.0.0.1', port, clientId: `bench-sub-${Math.random()}` });
+  await sub.subscribeAsync('bench/#', { qos: 0 });
+  let count = 0;
+  const done = new Promise<void>((resolve) => {
+    sub.on('message', () => {
+      if (++count === n) resolve();
+    });
+  });
+  return { done, close: () => sub.endAsync(true) };
+}
+
+async function rawRun(port: number, qos: 0 | 1, n: number): Promise<number> {
+  const sub = await subscriberFor(port, n);
+  const client = await mqtt.connectAsync({ host: '127.0.0.1', port, clientId: `bench-raw-${Math.random()}` });
+  const payload = JSON.stringify({ temperature: 21.5, humidity: 40.1 });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) client.publish('bench/raw', payload, { qos });
+  await sub.done;
+  const ms = performance.now() - t0;
+  await client.endAsync();
+  await sub.close();
+  return (n / ms) * 1000;
+}
+
+const VARIANTS: Variant[] = ['raw MQTT.js', 'core mqtt out', 'secure mqtt out'];
+
+function triggerId(variant: Variant, qos: number, burst: number): string {
+  return `trigger-${variant === 'core mqtt out' ? 'core' : 'secure'}-${qos}-${burst}`;
+}
+
+/** One tab per node under test; an inject triggers a function node that sends the burst, as a flow would. */
+function benchFlows(port: number): object[] {
+  const flows: object[] = [
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'core-broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(port), clientid: 'bench-core', protocolVersion: '4', keepalive: '60', cleansession: true, autoConnect: true },
+    { id: 'secure-broker', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(port), clientId: 'bench-secure', protocolVersion: '4' },
+  ];
+  for (const qos of QOS) {
+    for (const burst of BURSTS) {
+      for (const kind of ['core', 'secure']) {
+        const id = `${kind}-${qos}-${burst}`;
+        flows.push(
+          { id: `trigger-${id}`, type: 'inject', z: 'tab', props: [], repeat: '', once: false, wires: [[`gen-${id}`]] },
+          {
+            id: `gen-${id}`,
+            type: 'function',
+            z: 'tab',
+            func: `for (let i = 0; i < ${burst}; i++) node.send({ payload: { temperature: 21.5, humidity: 40.1 } }, false);\nreturn null;`,
+            outputs: 1,
+            wires: [[`out-${id}`]],
+          },
+          kind === 'core'
+            ? { id: `out-${id}`, type: 'mqtt out', z: 'tab', broker: 'core-broker', topic: 'bench/core', qos: String(qos), retain: 'false', wires: [] }
+            : { id: `out-${id}`, type: 'secure-mqtt-out', z: 'tab', broker: 'secure-broker', topic: 'bench/secure', qos: String(qos), retain: 'false', wires: [[], []] },
+        );
+      }
+    }
+  }
+  return flows;
+}
+
+async function nodeRun(red: NodeRedProcess, variant: Variant, port: number, qos: 0 | 1, n: number): Promise<number> {
+  const sub = await subscriberFor(port, n);
+  const t0 = performance.now();
+  const res = await red.api('POST', `/inject/${triggerId(variant, qos, n)}`);
+  if (res.status !== 200) throw new Error(`inject failed: ${res.status} ${res.text}`);
+  await sub.done;
+  const ms = performance.now() - t0;
+  await sub.close();
+  return (n / ms) * 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const qos of QOS) {
+    for (const burst of BURSTS) {
+      for (const variant of VARIANTS) {
+        // The core node needs tens of seconds for a 50,000 burst: once is enough to show its rate.
+        const repeat = variant === 'core mqtt out' && burst >= 50000 ? 1 : REPEAT;
+        const rates: number[] = [];
+        let rss = 0;
+        for (let r = 0; r < repeat; r++) {
+          rates.push(variant === 'raw MQTT.js' ? await rawRun(mosq.port, qos, burst) : await nodeRun(red, variant, mosq.port, qos, burst));
+          if (variant !== 'raw MQTT.js') rss = Math.max(rss, await runtimeRssMb(red));
+        }
+        const rate = median(rates);
+        results.push({ variant, qos, burst, rate, rssMb: rss });
+        process.stderr.write(`  ${variant.padEnd(16)} QoS ${qos} burst ${String(burst).padStart(6)}: ${Math.round(rate)} msg/s\n`);
+      }
+    }
+  }
+  return results;
+}
+
+function aclCost(rules: number): number {
+  const lines: string[] = [];
+  const users = Math.max(1, Math.floor(rules / 10));
+  for (let u = 0; u < users && lines.length < rules; u++) {
+    lines.push(`user device-${u}`);
+    for (let i = 0; i < 9 && lines.length - u < rules; i++) lines.push(`topic ${i % 3 === 0 ? 'read' : 'write'} site/${u}/zone${i}/+/#`);
+  }
+  lines.push('pattern write devices/%u/#', 'pattern read commands/%c/#');
+  const acl = parseMosquittoAcl(lines.join('\n'));
+  const identities = Array.from({ length: 64 }, (_, i) => ({ username: `device-${(i * 7919) % users}`, clientId: `c${i}` }));
+  const topics = Array.from({ length: 64 }, (_, i) => (i % 2 ? `site/${(i * 31) % users}/zone${i % 9}/a/b` : `devices/device-${i % users}/t`));
+  const iterations = 200000;
+  let allowed = 0;
+  for (let i = 0; i < 20000; i++) allowed += acl.check(identities[i & 63], topics[(i >> 6) & 63], 'write').allowed ? 1 : 0;
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) allowed += acl.check(identities[i & 63], topics[(i >> 6) & 63], 'write').allowed ? 1 : 0;
+  const ns = ((performance.now() - t0) * 1e6) / iterations;
+  if (allowed < 0) throw new Error('unreachable'); // keeps the loop from being optimised away
+  return ns;
+}
+
+function table(results: Result[]): string {
+  const rows = ['| QoS | burst | raw MQTT.js msg/s | core mqtt out msg/s | secure mqtt out msg/s | vs raw | vs core |', '|---|---|---|---|---|---|---|'];
+  for (const qos of QOS) {
+    for (const burst of BURSTS) {
+      const get = (v: Variant): number => results.find((r) => r.variant === v && r.qos === qos && r.burst === burst)?.rate ?? NaN;
+      const raw = get('raw MQTT.js');
+      const core = get('core mqtt out');
+      const ours = get('secure mqtt out');
+      rows.push(`| ${qos} | ${burst} | ${Math.round(raw)} | ${Math.round(core)} | ${Math.round(ours)} | ${(ours / raw).toFixed(2)}x | ${(ours / core).toFixed(1)}x |`);
+    }
+  }
+  for (const qos of QOS) {
+    const small = results.find((r) => r.variant === 'secure mqtt out' && r.qos === qos && r.burst === BURSTS[0])?.rate ?? NaN;
+    const large = results.find((r) => r.variant === 'secure mqtt out' && r.qos === qos && r.burst === BURSTS[1])?.rate ?? NaN;
+    rows.push(`\nsecure mqtt out, QoS ${qos}: a ${BURSTS[1]} burst runs at ${(large / small).toFixed(2)}x the rate of a ${BURSTS[0]} burst`);
+  }
+  return rows.join('\n');
+}
+
+/** Resident memory of the Node-RED process, from /proc. */
+async function runtimeRssMb(red: NodeRedProcess): Promise<number> {
+  const status = await fs.promises.readFile(`/proc/${red.pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const mosq = await startMosquitto();
+  const red = await startNodeRed({ flows: benchFlows(mosq.port), extraSettings: { logging: { console: { level: 'info' } } } });
+  try {
+    const deadline = Date.now() + 15000;
+    while ((mosq.log().match(/New client connected/g) ?? []).length < 2) {
+      if (Date.now() > deadline) throw new Error('the runtime did not connect both brokers');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.stderr.write('publish throughput (median of runs):\n');
+    const results = await throughput(mosq, red);
+    process.stderr.write('ACL check cost:\n');
+    const acl = [10, 10000].map((n) => ({ n, ns: aclCost(n) }));
+    console.log('\n## Publish throughput\n');
+    console.log(table(results));
+    console.log('\n## ACL check (Mosquitto acl_file semantics)\n');
+    console.log('| rules | ns per check |\n|---|---|');
+    for (const a of acl) console.log(`| ${a.n} | ${Math.round(a.ns)} |`);
+    console.log(`\nNode ${process.version}, ${require('node:os').cpus().length} cores, Mosquitto on 127.0.0.1.`);
+  } finally {
+    await red.stop();
+    await mosq.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
