@@ -121,7 +121,7 @@ export class FilterIndex<T> {
     if (node.templates) {
       for (const [template, child] of node.templates) {
         const filled =
-          template === '%c' ? clientId : template === '%u' ? username : substitutePattern(template, clientId, username);
+          template === '%c' ? clientId : template === '%u' ? username ?? '%u' : substitutePattern(template, clientId, username);
         if (filled === level) this.walk(child, levels, i + 1, dollar, out, clientId, username);
       }
     }

@@ -191,14 +191,13 @@ export class MosquittoAclFile implements AccessChecker {
     const danger = this.dangerousIdentity(identity);
     if (danger) return { allowed: false, reason: danger };
     matches.length = 0;
-    this.patterns.index.match(topic, matches, clientId, username);
     if (clientId.includes('/') || (username !== undefined && username.includes('/'))) {
       // A substitution containing '/' spans several levels: the level-wise index cannot see it, so scan.
-      matches.length = 0;
       for (const rule of this.patterns.rules) {
-        const filter = substitutePattern(rule.filter, clientId, username);
-        if (filterMatchesMosquitto(filter, topic)) matches.push(rule);
+        if (filterMatchesMosquitto(substitutePattern(rule.filter, clientId, username), topic)) matches.push(rule);
       }
+    } else {
+      this.patterns.index.match(topic, matches, clientId, username);
     }
     return decide(matches, access, username) ?? { allowed: false, reason: 'no rule matched' };
   }

@@ -51,11 +51,22 @@ export class RuleSource extends EventEmitter<RuleSourceEvents> {
   private lastText: string | undefined;
   private error: Error | undefined;
   private watching = false;
+  private watcher: fs.FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
   private readonly pollIntervalMs: number;
   private readonly onChange = (curr: fs.Stats, prev: fs.Stats): void => {
     if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino && curr.nlink === prev.nlink) return;
-    this.reload();
+    this.scheduleReload();
   };
+
+  /** Several events for one save (truncate, write, rename) become one reload. */
+  private scheduleReload(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.reload();
+    }, 10);
+  }
 
   constructor(config: RuleSourceConfig, options: RuleSourceOptions = {}) {
     super();
@@ -82,8 +93,16 @@ export class RuleSource extends EventEmitter<RuleSourceEvents> {
         this.current = parse(config.type === 'acl-file' ? 'acl' : 'dynsec', text, config.path);
         this.lastText = text;
         if (options.watch !== false) {
+          // inotify-style events react at once (even to two writes within one timestamp tick); stat polling
+          // also catches editors that replace the file, which ends an fs.watch handle.
           fs.watchFile(config.path, { interval: this.pollIntervalMs, persistent: true }, this.onChange);
           this.watching = true;
+          try {
+            this.watcher = fs.watch(config.path, { persistent: false }, () => this.scheduleReload());
+            this.watcher.on('error', () => this.watcher?.close());
+          } catch {
+            this.watcher = undefined;
+          }
         }
         break;
       }
@@ -140,6 +159,10 @@ export class RuleSource extends EventEmitter<RuleSourceEvents> {
       fs.unwatchFile(this.config.path, this.onChange);
       this.watching = false;
     }
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = undefined;
     this.removeAllListeners();
   }
 
