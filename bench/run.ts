@@ -5,7 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { parseMosquittoAcl } from '../src/lib/acl';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { startMosquitto, type RunningMosquitto } from '../test/helpers/mosquitto';
 import { startNodeRed, type NodeRedProcess } from '../test/helpers/node-red-process';
 
@@ -35,15 +37,25 @@ async function subscriberFor(port: number, n: number): Promise<{ done: Promise<v
   return { done, close: () => sub.endAsync(true) };
 }
 
-async function rawRun(port: number, qos: 0 | 1, n: number): Promise<number> {
+/** The raw MQTT.js publisher runs in a child process, so it competes for the cores as the Node-RED runtime does. */
+async function startRawPublisher(port: number): Promise<{ burst(n: number, qos: 0 | 1): void; stop(): void }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'raw-publisher.js'), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', () => reject(new Error('raw publisher exited')));
+  });
+  return {
+    burst: (n, qos) => child.stdin.write(`go ${n} ${qos}\n`),
+    stop: () => child.kill(),
+  };
+}
+
+async function rawRun(raw: { burst(n: number, qos: 0 | 1): void }, port: number, qos: 0 | 1, n: number): Promise<number> {
   const sub = await subscriberFor(port, n);
-  const client = await mqtt.connectAsync({ host: '127.0.0.1', port, clientId: `bench-raw-${Math.random()}` });
-  const payload = JSON.stringify({ temperature: 21.5, humidity: 40.1 });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) client.publish('bench/raw', payload, { qos });
+  raw.burst(n, qos);
   await sub.done;
   const ms = performance.now() - t0;
-  await client.endAsync();
   await sub.close();
   return (n / ms) * 1000;
 }
@@ -103,6 +115,10 @@ function median(xs: number[]): number {
 
 async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<Result[]> {
   const results: Result[] = [];
+  const raw = await startRawPublisher(mosq.port);
+  // Warm up every path once (JIT, connections) so the first measured burst is not penalised.
+  await rawRun(raw, mosq.port, 0, 5000);
+  for (const variant of ['core mqtt out', 'secure mqtt out'] as Variant[]) await nodeRun(red, variant, mosq.port, 0, 5000);
   for (const qos of QOS) {
     for (const burst of BURSTS) {
       for (const variant of VARIANTS) {
@@ -111,7 +127,7 @@ async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<
         const rates: number[] = [];
         let rss = 0;
         for (let r = 0; r < repeat; r++) {
-          rates.push(variant === 'raw MQTT.js' ? await rawRun(mosq.port, qos, burst) : await nodeRun(red, variant, mosq.port, qos, burst));
+          rates.push(variant === 'raw MQTT.js' ? await rawRun(raw, mosq.port, qos, burst) : await nodeRun(red, variant, mosq.port, qos, burst));
           if (variant !== 'raw MQTT.js') rss = Math.max(rss, await runtimeRssMb(red));
         }
         const rate = median(rates);
@@ -120,6 +136,7 @@ async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<
       }
     }
   }
+  raw.stop();
   return results;
 }
 

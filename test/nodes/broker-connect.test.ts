@@ -16,7 +16,7 @@ describe('secure-mqtt-broker: plain connections', () => {
   let mosq: RunningMosquitto;
   before(async () => {
     await helper.startServer();
-    mosq = await startMosquitto({ passwords: { alice: 's3cret-pw' } });
+    mosq = await startMosquitto({ passwords: { alice: 's3cret-pw' }, websockets: true });
   });
   after(async () => {
     await mosq.stop();
@@ -56,6 +56,17 @@ describe('secure-mqtt-broker: plain connections', () => {
       assert.ok(!JSON.stringify(seen).includes('wrong-pw-xyz'));
     });
   }
+
+  test('connects over WebSockets (ws://) with MQTT 5 and a session expiry', async () => {
+    await helper.load(
+      brokerModule,
+      brokerFlow({ port: mosq.wsPort, transport: 'ws', protocolVersion: '5', clientId: 'ws-client', sessionExpiry: '300', cleanSession: false }),
+      { b1: { user: 'alice', password: 's3cret-pw' } },
+    );
+    const seen = attachUser(helper.getNode('b1') as unknown as BrokerNode);
+    await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'connected over ws');
+    await waitFor(() => mosq.log().includes("as ws-client (p5, c0, k60, u'alice')"), 2000, 'broker saw a v5 persistent session over ws');
+  });
 
   test('the generated client id is stable across redeploys', async () => {
     await helper.load(brokerModule, brokerFlow({ port: mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });

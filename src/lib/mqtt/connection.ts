@@ -196,6 +196,30 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     return subscription;
   }
 
+  /**
+   * Replaces the Will. The broker only learns a Will at CONNECT, so a live connection is closed cleanly (its old
+   * Will is not published) and made again at once. Sparkplug B needs this: NDEATH's bdSeq must match the NBIRTH.
+   * Returns false when the Will was already this one.
+   */
+  setWill(will: LifecycleMessage | undefined): boolean {
+    const old = this.settings.will;
+    const same =
+      old === will ||
+      (!!old && !!will && old.topic === will.topic && old.qos === will.qos && old.retain === will.retain &&
+        Buffer.from(old.payload).equals(Buffer.from(will.payload)));
+    if (same) return false;
+    this.settings.will = will;
+    const client = this.client;
+    if (client && this.stateValue !== 'closed' && this.stateValue !== 'idle') {
+      this.detach(client, 'CONNECTION_LOST');
+      client.end(false, {}, () => undefined);
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.attempt();
+    }
+    return true;
+  }
+
   /** Ends the connection: close message, in-flight QoS 1/2 given `graceMs`, socket closed. */
   close(graceMs = 2000): Promise<void> {
     if (this.closing) return this.closing;
@@ -220,10 +244,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         resolve();
       });
     });
-    this.failPending('CLOSED', 'connection closed');
-    client.removeAllListeners();
-    client.on('error', () => undefined); // a late socket error must not become an uncaught exception
-    this.client = undefined;
+    this.detach(client, 'CLOSED');
   }
 
   private attempt(): void {
@@ -261,16 +282,21 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       if (this.client !== client) return;
       if (this.stateValue === 'closed') return;
       this.backoff.disconnected();
-      this.failPending('CONNECTION_LOST', 'connection lost before the broker acknowledged');
-      for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
-      client.removeAllListeners();
-      client.on('error', () => undefined);
+      this.detach(client, 'CONNECTION_LOST');
       client.end(true);
-      this.client = undefined;
       const reason = failure ?? { code: 'CLOSED_BY_BROKER', text: 'connection closed by broker' };
       this.noteFailure(reason);
       this.scheduleRetry();
     });
+  }
+
+  /** Forgets a client: its pending publishes fail (the publisher sends them again) and its events are ignored. */
+  private detach(client: MqttClient, code: PublishErrorCode): void {
+    this.failPending(code, 'connection lost before the broker acknowledged');
+    for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
+    client.removeAllListeners();
+    client.on('error', () => undefined); // a late socket error must not become an uncaught exception
+    if (this.client === client) this.client = undefined;
   }
 
   private noteFailure(reason: FailureReason): void {

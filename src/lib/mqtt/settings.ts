@@ -8,7 +8,7 @@ export type Transport = 'mqtt' | 'mqtts' | 'ws' | 'wss';
 
 export interface LifecycleMessage {
   topic: string;
-  payload: string;
+  payload: string | Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
   properties?: NonNullable<IPublishPacket['properties']>;

@@ -2,7 +2,8 @@
 // with the broker's answer. Refused messages leave on the second output with msg.error.
 import path from 'node:path';
 import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connection';
-import { intInRange, numberInRange } from '../../lib/mqtt/settings';
+import { intInRange, numberInRange, type LifecycleMessage } from '../../lib/mqtt/settings';
+import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
 import { preparePublish, type PublishDefaults } from '../../lib/publish/prepare';
 import { Publisher } from '../../lib/publish/publisher';
 import type { NotSent } from '../../lib/publish/types';
@@ -141,6 +142,8 @@ export = function register(RED: NodeAPI): void {
     broker.register(user);
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const will = sparkplugDeath(msg);
+      if (will && connection.setWill(will)) node.log(`connection Will set to the Sparkplug NDEATH on ${will.topic}; reconnecting`);
       const acl = broker.accessChecker?.();
       const prepared = preparePublish(msg, defaults, acl ? { checker: acl, identity: broker.identity } : undefined);
       if (!prepared.ok) {
@@ -165,3 +168,11 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('secure-mqtt-out', SecureMqttOut as (this: never, def: never) => void);
 };
+
+/** The NDEATH a Sparkplug NBIRTH from the format node carries in `msg.sparkplug.death`, as a Will. */
+function sparkplugDeath(msg: NodeMessage): LifecycleMessage | undefined {
+  const sp = msg.sparkplug as { death?: { topic?: unknown; payload?: unknown; qos?: unknown } } | undefined;
+  const d = sp?.death;
+  if (!d || typeof d.topic !== 'string' || !Buffer.isBuffer(d.payload) || checkPublishTopic(d.topic)) return undefined;
+  return { topic: d.topic, payload: d.payload, qos: d.qos === 0 ? 0 : 1, retain: false };
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { helper, nodeModule } from '../helpers/node-red';
+import { waitFor } from '../helpers/broker';
+import { brokerUp } from '../helpers/publish';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { watch } from '../helpers/mqtt-watch';
+
+interface SparkplugCodec {
+  decodePayload(b: Buffer): { metrics?: Array<{ name?: string; value?: unknown }> };
+}
+const codec = (require('sparkplug-payload') as { get(v: string): SparkplugCodec }).get('spBv1.0');
+
+function bdSeqOf(payload: Buffer): number {
+  const m = codec.decodePayload(payload).metrics?.find((x) => x.name === 'bdSeq');
+  const v = m?.value as number | { toNumber(): number } | undefined;
+  return typeof v === 'object' && v !== null ? v.toNumber() : Number(v);
+}
+
+describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRTH', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto();
+  });
+  after(async () => {
+    await helper.unload();
+    await mosq.stop();
+    await helper.stopServer();
+  });
+
+  test('format → publish: NBIRTH sent on a connection whose Will is the matching NDEATH', async () => {
+    const w = await watch(mosq.port, 'spBv1.0/#');
+    await helper.load(
+      [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
+      [
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'edge-1', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
+        { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-1', spDevice: '', wires: [['p1'], []] },
+        { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
+      ],
+    );
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
+    const birth = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1'), 10000, 'NBIRTH');
+    const seq = bdSeqOf(birth.payload);
+    assert.ok(Number.isInteger(seq));
+    // Take over the client id: the broker drops our connection without a DISCONNECT and publishes the Will.
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'edge-1' });
+    const death = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-1'), 10000, 'NDEATH');
+    assert.equal(bdSeqOf(death.payload), seq);
+    await thief.endAsync();
+    await w.close();
+  });
+});
