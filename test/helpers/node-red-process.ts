@@ -20,6 +20,8 @@ export interface NodeRedOptions {
   /** Install the pack as a symlink to this checkout (default) or not at all (the caller installs it). */
   linkPack?: boolean;
   extraSettings?: Record<string, unknown>;
+  /** Extra Node.js options for the runtime process (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface NodeRedProcess {
@@ -71,7 +73,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
 
   const red = require.resolve('node-red/red.js');
   let logText = '';
-  const child: ChildProcess = spawn(process.execPath, [red, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), red, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
   });

@@ -8,6 +8,14 @@ import { createSimulatedBackend } from './simulated-backend';
 
 const registered = new Map<string, HardwareBackend>();
 
+/** The backend a node's `backend` field names (blank means real hardware); an unknown name is added to `problems`. */
+export function backendFor(field: string | undefined, problems: string[]): HardwareBackend | undefined {
+  const name = (field ?? '').trim() || 'hardware';
+  const backend = getBackend(name);
+  if (!backend) problems.push(`unknown backend "${name}"`);
+  return backend;
+}
+
 export function getBackend(name: string): HardwareBackend | undefined {
   let backend = registered.get(name);
   if (!backend && name === 'hardware') registered.set(name, (backend = createHardwareBackend()));

@@ -32,6 +32,10 @@ interface Pending {
   done: DoneFn;
 }
 
+// MQTT.js lets a socket hold 1000 'drain' listeners (one per write that met a full buffer); staying below that
+// keeps memory bounded and Node.js quiet, and is deep enough to keep the broker busy.
+const MAX_IN_FLIGHT = 900;
+
 const SHORT: Record<NotSent['code'], string> = {
   INVALID_TOPIC: 'invalid topic',
   INVALID_MESSAGE: 'invalid message',
@@ -122,7 +126,7 @@ export = function register(RED: NodeAPI): void {
           changed: () => status.request(),
         },
         spool,
-        () => Math.min(connection.receiveMaximum ?? 512, 512),
+        () => Math.min(connection.receiveMaximum ?? MAX_IN_FLIGHT, MAX_IN_FLIGHT),
       );
     } catch (err) {
       node.error(`disk spool unusable: ${(err as Error).message}`);

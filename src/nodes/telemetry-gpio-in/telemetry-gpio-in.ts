@@ -2,7 +2,7 @@
 import { parseGpioInConfig } from '../../lib/hardware/gpio-config';
 import type { TimerHandle } from '../../lib/hardware/timers';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
-import { getBackend } from '../../lib/sensors/backends';
+import { backendFor } from '../../lib/sensors/backends';
 import { configProblem, nodeFault, STARTUP_DELAY_MS, translate } from '../shared/hardware-fault';
 import type { NodeAPI, NodeDef, NodeInstance } from '../shared/node-red';
 
@@ -23,9 +23,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const { config, problems } = parseGpioInConfig({ ...def });
-    const backendName = (def.backend ?? '').trim() || 'hardware';
-    const backend = getBackend(backendName);
-    if (!backend) problems.push(`unknown backend "${backendName}"`);
+    const backend = backendFor(def.backend, problems);
     if (!config || !backend || problems.length) {
       const fault = configProblem(RED, 'telemetry-gpio-in', problems);
       node.status(fault.status);

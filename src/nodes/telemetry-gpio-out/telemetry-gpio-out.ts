@@ -2,7 +2,7 @@
 import { outputDirection, parseBit, parseGpioOutConfig } from '../../lib/hardware/gpio-config';
 import { HardwareError } from '../../lib/hardware/hardware-error';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
-import { getBackend } from '../../lib/sensors/backends';
+import { backendFor } from '../../lib/sensors/backends';
 import { configProblem, nodeFault, translate } from '../shared/hardware-fault';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
 
@@ -20,9 +20,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const { config, problems } = parseGpioOutConfig({ ...def });
-    const backendName = (def.backend ?? '').trim() || 'hardware';
-    const backend = getBackend(backendName);
-    if (!backend) problems.push(`unknown backend "${backendName}"`);
+    const backend = backendFor(def.backend, problems);
     if (!config || !backend || problems.length) {
       const fault = configProblem(RED, 'telemetry-gpio-out', problems);
       node.status(fault.status);

@@ -1,5 +1,5 @@
 // Sensor node: reads one sensor on an interval and/or on each message; one message per reading.
-import { getBackend } from '../../lib/sensors/backends';
+import { backendFor } from '../../lib/sensors/backends';
 import { ReadScheduler } from '../../lib/sensors/read-scheduler';
 import { readingMessage, readingSummary, type ReadingMessage } from '../../lib/sensors/reading-message';
 import { parseSensorConfig, type SensorFields } from '../../lib/sensors/sensor-config';
@@ -22,9 +22,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const { config, problems } = parseSensorConfig(def);
-    const backendName = (def.backend ?? '').trim() || 'hardware';
-    const backend = getBackend(backendName);
-    if (!backend) problems.push(`unknown backend "${backendName}"`);
+    const backend = backendFor(def.backend, problems);
 
     if (!config || !backend || problems.length) {
       const fault = configProblem(RED, 'telemetry-sensor', problems);
@@ -64,7 +62,7 @@ export = function register(RED: NodeAPI): void {
       }
     });
 
-    const idle = backendName === 'simulated' ? 'simulated' : 'waiting';
+    const idle = (def.backend ?? '').trim() === 'simulated' ? 'simulated' : 'waiting';
     node.status({ fill: 'grey', shape: 'ring', text: translate(RED, `telemetry-sensor.status.${idle}`, {}, idle) });
     scheduler.start(config.intervalMs, STARTUP_DELAY_MS);
 
