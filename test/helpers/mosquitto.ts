@@ -49,6 +49,12 @@ export interface RunningMosquitto {
   readonly running: boolean;
 }
 
+// Brokers still running when the test process exits (a failed test that skipped its cleanup) die with it.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<RunningMosquitto> {
@@ -107,10 +113,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Runni
     if (child) return;
     const proc = spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    running.add(proc);
     proc.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (logText += d.toString()));
     exited = new Promise((resolve) =>
       proc.once('exit', () => {
+        running.delete(proc);
         if (child === proc) child = undefined;
         resolve();
       }),

@@ -39,6 +39,12 @@ export interface NodeRedProcess {
 // bcrypt hash of "admin-pass" (cost 8), so tests need no bcrypt of their own.
 const ADMIN_HASH = '$2b$08$3z3ZIPKmUcaPnvwlaKew9OAF5HPRu/pbG6ct66HUbG7tLgmQXdA0C';
 
+// Runtimes still running when the test process exits (a failed test that skipped its cleanup) die with it.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 export function makeUserDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-userdir-'));
   return dir;
@@ -77,6 +83,8 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (logText += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

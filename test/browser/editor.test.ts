@@ -1,0 +1,380 @@
+// The pack in the real Node-RED editor, driven through Debian's Chromium as a user would: the palette lists
+// every node, a dropped node's dialog marks invalid fields, a deploy shows the node's status, and the
+// examples import from the main menu. Screenshots land in test-artifacts/screenshots/.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { repoRoot, startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
+import { launchChromium, openPage, type PageProblems } from './chromium';
+import {
+  deploy,
+  dragFromPalette,
+  hasClass,
+  openEditor,
+  openNodeDialog,
+  paletteCategoryId,
+  rawMessageKeys,
+  readState,
+  showOnlyPaletteCategory,
+  typeInto,
+  waitForInputError,
+  waitForStatus,
+  waitForTrayToSettle,
+  waitUntil,
+  workspaceNode,
+  workspaceNodes,
+} from './editor-ui';
+
+const CATEGORY = 'secure telemetry';
+const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
+
+interface PackageJson {
+  name: string;
+  'node-red': { nodes: Record<string, string> };
+}
+const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as PackageJson;
+const TYPES = Object.keys(pkg['node-red'].nodes);
+/** Type-name stems of the pack, to spot raw message keys such as "secure-mqtt-out.label.topic". */
+const KEY_PREFIXES = ['secure-mqtt', 'telemetry-'];
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+}
+function exampleFiles(): string[] {
+  return fs
+    .readdirSync(path.join(repoRoot, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+describe('the pack in the Node-RED editor (Chromium)', () => {
+  let mosquitto: RunningMosquitto;
+  let red: NodeRedProcess;
+  let browser: Browser;
+  let page: Page;
+  let problems: PageProblems;
+  let publishId = '';
+
+  async function shot(name: string): Promise<string> {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    const file = path.join(SCREENSHOTS, name);
+    await page.screenshot({ path: file });
+    return file;
+  }
+
+  /** The category each of the pack's types registered in the editor (null: not registered). */
+  async function editorCategories(): Promise<Record<string, string | null>> {
+    const list = JSON.stringify(TYPES);
+    return readState<Record<string, string | null>>(
+      page,
+      `Object.fromEntries(${list}.map((t) => [t, RED.nodes.getType(t) ? RED.nodes.getType(t).category : null]))`,
+    );
+  }
+
+  before(async () => {
+    assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'nodes')), 'dist/ is built (npm test builds it first)');
+    mosquitto = await startMosquitto();
+    red = await startNodeRed({
+      // No Flow Library catalogue fetch: the editor must work on a closed network.
+      extraSettings: { editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } } },
+    });
+    browser = await launchChromium();
+    ({ page, problems } = await openPage(browser));
+    await openEditor(page, red.url);
+  });
+
+  /**
+   * A test that leaves a screenshot of the editor behind when it fails. Each step builds on the editor state the
+   * previous ones left, so after a failure the later steps fail at once instead of waiting out their timeouts
+   * (the runner's 180 s limit per file would otherwise kill the file before `after` stops Mosquitto).
+   */
+  let failed = '';
+  function step(name: string, body: (t: TestContext) => Promise<void>): void {
+    test(name, async (t) => {
+      if (failed) throw new Error(`not run: the earlier step "${failed}" failed`);
+      try {
+        await body(t);
+      } catch (err) {
+        failed = name;
+        const slug = name.replace(/[^\w]+/g, '-').slice(0, 60);
+        await shot(`failure-${slug}.png`).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    await mosquitto?.stop();
+  });
+
+  step('the "secure telemetry" palette category lists every node type of package.json', async () => {
+    const categories = await editorCategories();
+    const missing = TYPES.filter((t) => categories[t] === null);
+    assert.deepEqual(missing, [], `types not registered in the editor:\n${red.log()}`);
+    const paletteTypes = TYPES.filter((t) => categories[t] !== 'config');
+    for (const t of paletteTypes) assert.equal(categories[t], CATEGORY, `${t} is in the "${CATEGORY}" category`);
+    assert.ok(
+      TYPES.some((t) => categories[t] === 'config'),
+      'the broker connection is a config node (not in the palette)',
+    );
+
+    const body = await showOnlyPaletteCategory(page, CATEGORY);
+    const shown = await body.locator('.red-ui-palette-node').all();
+    const shownTypes: string[] = [];
+    for (const el of shown) {
+      assert.ok(await el.isVisible());
+      const type = (await el.getAttribute('data-palette-type')) ?? '';
+      shownTypes.push(type);
+      const label = ((await el.locator('.red-ui-palette-label').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+      assert.ok(label.length > 0, `${type} has a palette label`);
+      assert.doesNotMatch(label, /^[\w-]+\.[\w.]+$/, `${type}'s palette label is not a raw message key`);
+      // The icon shown is the pack's own file (Node-RED serves a default icon for a missing one).
+      const icon = (await el.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon')) ?? '';
+      assert.match(icon, new RegExp(`^icons/${pkg.name}/`), `${type} uses its own icon`);
+      const res = await fetch(`${red.url}/${icon}`);
+      assert.equal(res.status, 200, `${icon} is served`);
+      const served = Buffer.from(await res.arrayBuffer());
+      const jsDir = path.dirname(path.join(repoRoot, pkg['node-red'].nodes[type]));
+      const file = path.join(jsDir, 'icons', path.basename(icon));
+      assert.ok(fs.existsSync(file), `${file} exists`);
+      assert.ok(served.equals(fs.readFileSync(file)), `${icon} is ${path.relative(repoRoot, file)}`);
+    }
+    assert.deepEqual([...shownTypes].sort(), [...paletteTypes].sort(), 'the category shows exactly the pack’s non-config nodes');
+    assert.equal(await page.locator(`#red-ui-palette-container-${paletteCategoryId(CATEGORY)} .red-ui-palette-header`).textContent(), CATEGORY);
+
+    const file = await shot('palette.png');
+    assert.ok(fs.statSync(file).size > 10000, 'palette screenshot written');
+  });
+
+  step('every palette node: its dialog shows only translated texts, its help shows in the help sidebar', async () => {
+    const categories = await editorCategories();
+    const paletteTypes = TYPES.filter((t) => categories[t] !== 'config');
+    const problems: string[] = [];
+    const added: string[] = [];
+    for (const [i, type] of paletteTypes.entries()) {
+      const id = await dragFromPalette(page, type, 300, 60 + i * 50);
+      added.push(id);
+      await openNodeDialog(page, id);
+      for (const k of await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES)) problems.push(`${type} dialog shows the raw key "${k}"`);
+      await page.locator('#node-dialog-cancel').click();
+      await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+
+      // Selecting the node shows its help in the help sidebar, titled with its palette name.
+      const paletteLabel = (await page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`).getAttribute('data-palette-label')) ?? type;
+      await workspaceNode(page, id).locator('rect.red-ui-flow-node').click();
+      await page.locator('#red-ui-tab-help-link-button').click();
+      const stack = page.locator('.red-ui-sidebar-help-stack');
+      await stack.locator('h1.red-ui-help-title', { hasText: paletteLabel }).waitFor();
+      const help = ((await stack.locator('.red-ui-help .red-ui-help').first().innerText()) ?? '').trim();
+      if (help.length < 40) problems.push(`${type} help is missing or too short: "${help}"`);
+      const rawKey = new RegExp(`(${KEY_PREFIXES.join('|')})[\\w-]*\\.[a-z][\\w]*\\.[\\w.]+`);
+      if (rawKey.test(help)) problems.push(`${type} help shows a raw key: ${rawKey.exec(help)?.[0]}`);
+    }
+    assert.deepEqual(problems, []);
+    // Leave an empty workspace for the next tests: select each added node and delete it.
+    for (const id of added) {
+      await workspaceNode(page, id).locator('rect.red-ui-flow-node').click();
+      await page.keyboard.press('Delete');
+      await workspaceNode(page, id).waitFor({ state: 'detached' });
+    }
+    assert.equal(await workspaceNodes(page).count(), 0);
+    await page.locator('#red-ui-tab-info-link-button').click();
+  });
+
+  step('publish node: dropped on the workspace, its dialog marks invalid fields, deploy shows it connected', async () => {
+    const before = await workspaceNodes(page).count();
+    publishId = await dragFromPalette(page, 'secure-mqtt-out', 300, 160);
+    assert.equal(await workspaceNodes(page).count(), before + 1);
+    // No connection yet: the node is drawn with the "invalid properties" badge.
+    assert.ok(await workspaceNode(page, publishId).locator('.red-ui-flow-node-error').isVisible());
+
+    await openNodeDialog(page, publishId);
+    assert.equal(await page.locator('.red-ui-tray-titlebar').last().textContent(), 'Edit publish node');
+    assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every dialog text is translated');
+    assert.ok(await hasClass(page.locator('#node-input-broker'), 'input-error'), 'the missing connection is marked');
+
+    // A wildcard cannot be published to: the topic field is marked, then cleared when corrected.
+    await typeInto(page, '#node-input-topic', 'a/#/b');
+    await waitForInputError(page, '#node-input-topic', true);
+    await typeInto(page, '#node-input-topic', 'browser/test');
+    await waitForInputError(page, '#node-input-topic', false);
+
+    // A new connection, from the dialog's "+" button.
+    await page.locator('#node-input-btn-broker-add').click();
+    await page.locator('#node-config-input-host').waitFor({ state: 'visible' });
+    await waitForTrayToSettle(page);
+    assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every connection dialog text is translated');
+    await typeInto(page, '#node-config-input-host', '127.0.0.1');
+    await typeInto(page, '#node-config-input-port', '99999');
+    await waitForInputError(page, '#node-config-input-port', true);
+    await shot('dialog-secure-mqtt-broker.png');
+    await typeInto(page, '#node-config-input-port', String(mosquitto.port));
+    await waitForInputError(page, '#node-config-input-port', false);
+    await typeInto(page, '#node-config-input-name', 'browser test broker');
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
+    await waitForInputError(page, '#node-input-broker', false);
+    assert.equal(await page.locator('#node-input-broker option:checked').textContent(), 'browser test broker');
+
+    await typeInto(page, '#node-input-name', 'browser publish');
+    await waitForTrayToSettle(page);
+    await shot('dialog-secure-mqtt-out.png');
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-input-topic').waitFor({ state: 'detached' });
+
+    const node = workspaceNode(page, publishId);
+    assert.equal(await node.locator('.red-ui-flow-node-label').textContent(), 'browser publish');
+    await waitUntil('the invalid badge to go', async () =>
+      (await node.locator('.red-ui-flow-node-error').isVisible()) ? undefined : true,
+    );
+
+    await deploy(page);
+    // Connected: a green dot and the count of messages sent.
+    const status = await waitForStatus(page, publishId, (s) => /dot-green/.test(s.shape));
+    assert.equal(status.text, 'sent 0');
+    assert.match(mosquitto.log(), /New client connected/, 'the deployed node really connected to Mosquitto');
+
+    // Deployed, the dialog checks the topic against the connection's access rules (none configured here).
+    await openNodeDialog(page, publishId);
+    const acl = page.locator('#secure-mqtt-out-acl-status');
+    await waitUntil('the access-rule check in the dialog', async () =>
+      /no access rules/.test((await acl.textContent()) ?? '') ? true : undefined,
+    );
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-topic').waitFor({ state: 'detached' });
+
+    // What was deployed is what the dialog said.
+    const flows = (await red.api('GET', '/flows')).json as { flows: (FlowNode & Record<string, unknown>)[] };
+    const deployed = flows.flows.find((n) => n.id === publishId);
+    assert.ok(deployed);
+    assert.equal(deployed.topic, 'browser/test');
+    const broker = flows.flows.find((n) => n.id === deployed.broker);
+    assert.ok(broker);
+    assert.equal(broker.type, 'secure-mqtt-broker');
+    assert.equal(broker.port, String(mosquitto.port));
+  });
+
+  step('sensor node: dialog marks a bad interval; the simulated sensor deploys and shows a reading', async () => {
+    const id = await dragFromPalette(page, 'telemetry-sensor', 300, 280);
+    await openNodeDialog(page, id);
+    assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every dialog text is translated');
+    await page.locator('#node-input-backend').selectOption('simulated');
+    await page.locator('.telemetry-sensor-sim-tip').waitFor({ state: 'visible' });
+    await typeInto(page, '#node-input-interval', '-5');
+    await waitForInputError(page, '#node-input-interval', true);
+    await typeInto(page, '#node-input-interval', '1');
+    await waitForInputError(page, '#node-input-interval', false);
+    assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'texts shown for the simulated backend are translated');
+    await waitForTrayToSettle(page);
+    await shot('dialog-telemetry-sensor.png');
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-input-sensorType').waitFor({ state: 'detached' });
+    assert.equal(await workspaceNode(page, id).locator('.red-ui-flow-node-label').textContent(), 'BME280 @0x76 every 1 s (sim)');
+
+    await deploy(page);
+    const status = await waitForStatus(page, id, (s) => /dot-green/.test(s.shape) && /\d/.test(s.text));
+    assert.match(status.text, /^-?\d+(\.\d+)? \S+$/, 'a reading such as "21.4 °C"');
+    // The publish node deployed before keeps its connection.
+    await waitForStatus(page, publishId, (s) => /dot-green/.test(s.shape) && /^sent \d+/.test(s.text));
+  });
+
+  step('Menu > Import > Examples lists every file of examples/; each imports with known, valid nodes', async () => {
+    const files = exampleFiles();
+    assert.ok(files.length > 0, 'the pack ships examples');
+    const faults: string[] = [];
+    const layout: string[] = [];
+    for (const file of files) {
+      const title = path.basename(file, '.json');
+      await page.locator('#red-ui-header-button-sidemenu').click();
+      await page.locator('#menu-item-import').click();
+      await page.locator('#red-ui-clipboard-dialog-import-tabs').waitFor({ state: 'visible' });
+      const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      // The dialog may still be opening: click the Examples tab until its content shows.
+      await waitUntil('the Examples tab of the import dialog', async () => {
+        if (await tree.isVisible()) return true;
+        await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples').click();
+        return undefined;
+      });
+      await tree.locator('.red-ui-treeList-label', { hasText: pkg.name }).click();
+      if (file === files[0]) {
+        // Every file of examples/ is offered, named after the file.
+        for (const f of files) {
+          await tree.locator('.red-ui-treeList-label', { hasText: path.basename(f, '.json') }).waitFor({ state: 'visible' });
+        }
+        await shot('import-examples.png');
+      }
+      await tree.locator('.red-ui-treeList-label', { hasText: title }).click();
+      const ok = page.locator('#red-ui-clipboard-dialog-ok');
+      await waitUntil('the Import button to be enabled', async () => ((await ok.isEnabled()) ? true : undefined));
+      await ok.click();
+      await page.locator('#red-ui-clipboard-dialog-import-tabs').waitFor({ state: 'hidden' });
+
+      const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8')) as (FlowNode & { label?: string })[];
+      const tab = example.find((n) => n.type === 'tab');
+      assert.ok(tab, `${file} brings its own flow tab`);
+      const flowNodes = example.filter((n) => n.z === tab.id);
+      assert.ok(flowNodes.length > 0);
+      // The example opens as a new flow tab; show it as a user would.
+      const tabHandle = page.locator('#red-ui-workspace-tabs .red-ui-tab', { hasText: tab.label ?? '' });
+      await tabHandle.click();
+      await waitUntil(`the tab of ${file} to be active`, async () => ((await hasClass(tabHandle, 'active')) ? true : undefined));
+      await waitUntil(`the ${flowNodes.length} nodes of ${file} on the workspace`, async () =>
+        (await workspaceNodes(page).count()) === flowNodes.length ? true : undefined,
+      );
+      const shownTypes = await readState<string[]>(page, 'RED.nodes.filterNodes({ z: RED.workspaces.active() }).map((n) => n.type)');
+      assert.deepEqual(shownTypes.sort(), flowNodes.map((n) => n.type).sort(), `${file}: the nodes shown are the example's`);
+      for (const n of flowNodes.filter((x) => x.name)) {
+        await page.locator('#red-ui-workspace-chart .red-ui-flow-node-label', { hasText: n.name }).first().waitFor();
+      }
+      const unknown = await page.locator('#red-ui-workspace-chart rect.red-ui-flow-node-unknown').count();
+      if (unknown > 0) faults.push(`${file}: ${unknown} node(s) of unknown type`);
+      for (const n of flowNodes) {
+        if (await workspaceNode(page, n.id).locator('.red-ui-flow-node-error').isVisible()) {
+          const why = await readState<string[]>(page, `RED.nodes.node(${JSON.stringify(n.id)}).validationErrors || []`);
+          faults.push(`${file}: ${n.type} "${n.name ?? n.id}" is marked invalid (${why.join(', ')})`);
+        }
+      }
+      // Layout as drawn: no overlapping nodes, none cut off at the left edge.
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      const boxes: { label: string; x: number; y: number; w: number; h: number }[] = [];
+      for (const n of flowNodes) {
+        const box = await workspaceNode(page, n.id).locator('rect.red-ui-flow-node').boundingBox();
+        const label = ((await workspaceNode(page, n.id).locator('.red-ui-flow-node-label').textContent()) ?? n.type).trim();
+        if (box) boxes.push({ label, x: box.x, y: box.y, w: box.width, h: box.height });
+      }
+      for (const [i, a] of boxes.entries()) {
+        if (chart && a.x < chart.x) layout.push(`${file}: "${a.label}" starts ${Math.round(chart.x - a.x)} px left of the workspace`);
+        for (const b of boxes.slice(i + 1)) {
+          if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) {
+            layout.push(`${file}: "${a.label}" overlaps "${b.label}"`);
+          }
+        }
+      }
+
+      // One picture per example, once the editor's notifications are closed (a click closes one).
+      await waitUntil('the notifications to close', async () => {
+        const open = await page.locator('.red-ui-notification:visible').all();
+        for (const n of open) await n.click({ timeout: 2000 }).catch(() => undefined);
+        return open.length === 0 ? true : undefined;
+      });
+      await shot(`example-${title}.png`);
+    }
+    assert.deepEqual(faults, [], 'every example imports with known, valid nodes');
+    assert.deepEqual(layout, [], 'examples are laid out without overlaps');
+    assert.deepEqual(problems.errors, [], 'no uncaught exception in the editor');
+    assert.deepEqual(
+      // acl-check answers 404 while the connection is not deployed yet (the dialog then says "Deploy ...").
+      problems.requests.filter((r) => !/^404 .*\/secure-telemetry\/acl-check\?/.test(r)),
+      [],
+      'no failed request and nothing fetched from outside 127.0.0.1',
+    );
+  });
+});
