@@ -1,7 +1,13 @@
 // One MQTT connection shared by every node of a broker config: reconnect with backoff, decoded failures,
 // publishes that settle with the broker's answer, and subscriptions dispatched through a topic trie.
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, {
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IClientSubscribeOptions,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { describeError, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import { TopicTrie } from './topic-trie';
@@ -109,6 +115,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
   private serverReceiveMaximum: number | undefined;
+  private nextSubscriptionId = 1;
+  private readonly idByFilter = new Map<string, number>();
+  private readonly filterById = new Map<number, string>();
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -337,14 +346,23 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     const client = this.client;
     const set = this.subscriptions.get(filter);
     if (!client || !set || set.size === 0) return Promise.resolve();
-    const merged = mergeOptions([...set].map((e) => e.options));
+    const merged: IClientSubscribeOptions = mergeOptions([...set].map((e) => e.options));
+    if (this.settings.protocolVersion === 5) merged.properties = { subscriptionIdentifier: this.subscriptionId(filter) };
     return new Promise((resolve, reject) => {
       client.subscribe(filter, merged, (err, granted) => {
         const grant = granted?.[0];
         const code = grant ? grant.qos : undefined;
         if (err || code === undefined || code >= 0x80) {
-          const rc = code !== undefined && code >= 0x80 ? code : (err as { code?: number } | null)?.code;
-          const words = rc !== undefined ? (REASON_CODES_V5[rc] ?? `reason ${rc}`) : err?.message ?? 'refused';
+          // MQTT.js wraps a refusal in an error that keeps the SUBACK packet, not the code.
+          const wrapped = err as { code?: number; packet?: { granted?: Array<number | { qos: number }> } } | null;
+          const first = wrapped?.packet?.granted?.[0];
+          const rc = code !== undefined && code >= 0x80 ? code : (wrapped?.code ?? (typeof first === 'number' ? first : first?.qos));
+          const words =
+            rc === 0x80 && this.settings.protocolVersion === 4
+              ? 'failure (0x80)'
+              : rc !== undefined
+                ? (REASON_CODES_V5[rc] ?? `reason ${rc}`)
+                : (err?.message ?? 'refused').replace(/^Subscribe error: /, '').toLowerCase();
           const failure = new SubscribeError(`subscription to "${filter}" refused: ${words}`, rc);
           for (const e of set) e.granted = undefined;
           this.emit('subscribeFailed', filter, failure);
@@ -368,8 +386,34 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     await new Promise<void>((resolve) => client.unsubscribe(entry.filter, () => resolve()));
   }
 
+  /** A stable MQTT 5 subscription identifier per filter, so a message goes only to the subscriptions it matched. */
+  private subscriptionId(filter: string): number {
+    let id = this.idByFilter.get(filter);
+    if (id === undefined) {
+      id = this.nextSubscriptionId++;
+      this.idByFilter.set(filter, id);
+      this.filterById.set(id, filter);
+    }
+    return id;
+  }
+
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    for (const entry of this.trie.match(topic)) {
+    // MQTT 5 says which subscriptions matched; overlapping filters with different options (retain handling,
+    // no local, shared) then each get exactly what the broker sent for them. 3.1.1 has only the topic to go by.
+    const ids = packet.properties?.subscriptionIdentifier;
+    let entries: Iterable<SubscriptionEntry>;
+    if (ids !== undefined) {
+      const list: SubscriptionEntry[] = [];
+      for (const id of Array.isArray(ids) ? ids : [ids]) {
+        const filter = this.filterById.get(id);
+        const set = filter === undefined ? undefined : this.subscriptions.get(filter);
+        if (set) list.push(...set);
+      }
+      entries = list;
+    } else {
+      entries = this.trie.match(topic);
+    }
+    for (const entry of entries) {
       try {
         entry.handler(topic, payload, packet);
       } catch {

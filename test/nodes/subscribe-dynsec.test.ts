@@ -1,0 +1,97 @@
+// Subscriptions against Mosquitto's dynamic-security plugin, which (unlike acl_file) answers a refused SUBSCRIBE
+// with a SUBACK failure; and the MQTT 5 subscription options reaching the broker.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { helper, logLines, nodeModule, waitForStatus, type FlowNode } from '../helpers/node-red';
+import { waitFor } from '../helpers/broker';
+import { brokerUp } from '../helpers/publish';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { hashedPassword } from '../acl/dynsec-fixture';
+
+const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-in'), nodeModule('secure-mqtt-out')];
+
+const dynsec = {
+  defaultACLAccess: { publishClientSend: false, publishClientReceive: true, subscribe: false, unsubscribe: true },
+  clients: [
+    { username: 'reader', textname: 'reader', roles: [{ rolename: 'sensor-reader' }], ...hashedPassword('reader-pw') },
+    { username: 'writer', textname: 'writer', roles: [{ rolename: 'sensor-writer' }], ...hashedPassword('writer-pw') },
+  ],
+  groups: [],
+  roles: [
+    { rolename: 'sensor-reader', acls: [{ acltype: 'subscribePattern', topic: 'sensors/#', allow: true }, { acltype: 'publishClientSend', topic: 'sensors/#', allow: true }] },
+    { rolename: 'sensor-writer', acls: [{ acltype: 'publishClientSend', topic: 'sensors/#', allow: true }] },
+  ],
+};
+
+function flow(port: number, sub: Record<string, unknown>, version = '5'): FlowNode[] {
+  return [
+    { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port, protocolVersion: version, clientId: `reader-${version}`, reconnectMin: '0.1', reconnectMax: '0.5' },
+    { id: 's1', type: 'secure-mqtt-in', broker: 'b1', qos: '1', wires: [['sink']], ...sub },
+    { id: 'sink', type: 'helper' },
+  ];
+}
+
+describe('secure-mqtt-in against dynamic security', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto({ dynamicSecurity: dynsec });
+  });
+  after(async () => {
+    await mosq.stop();
+    await helper.stopServer();
+  });
+  afterEach(() => helper.unload());
+
+  for (const version of ['4', '5']) {
+    test(`a SUBACK failure is shown on the status and logged, never ignored (v${version})`, async () => {
+      await helper.load(modules, flow(mosq.port, { topic: 'secrets/#' }, version), { b1: { user: 'reader', password: 'reader-pw' } });
+      const s = await waitForStatus(helper.getNode('s1'), (x) => x.fill === 'red' && /SUBACK/.test(x.text ?? ''), 5000);
+      assert.equal(s.text, version === '5' ? 'SUBACK: refused: not authorized' : 'SUBACK: refused: failure (0x80)');
+      await waitFor(() => logLines('subscription to "secrets/#" refused').length >= 1, 3000, 'logged');
+    });
+  }
+
+  test('an allowed subscription receives; v5 no-local keeps this connection\'s own messages away', async () => {
+    await helper.load(
+      modules,
+      [
+        ...flow(mosq.port, { topic: 'sensors/#', nl: true }),
+        { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: 'sensors/own', qos: '1', wires: [[], []] },
+      ],
+      { b1: { user: 'reader', password: 'reader-pw' } },
+    );
+    const got: Array<Record<string, unknown>> = [];
+    helper.getNode('sink').on('input', (m: Record<string, unknown>) => got.push(m));
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    await waitFor(() => /Received SUBSCRIBE from reader-5/.test(mosq.log()), 5000, 'subscribed');
+    helper.getNode('p1').receive({ payload: 'mine' });
+    const other = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
+    await other.publishAsync('sensors/other', 'theirs', { qos: 1 });
+    await waitFor(() => got.some((m) => m.topic === 'sensors/other'), 5000, 'message from another client');
+    assert.ok(!got.some((m) => m.topic === 'sensors/own'), 'no-local: our own publish is not delivered back');
+    await other.endAsync();
+  });
+
+  test('v5 retain handling "never" keeps retained messages away on subscribe', async () => {
+    const w = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
+    await w.publishAsync('sensors/retained', 'old', { qos: 1, retain: true });
+    await w.endAsync();
+    await helper.load(
+      modules,
+      [
+        ...flow(mosq.port, { topic: 'sensors/retained', rh: '2' }),
+        { id: 's2', type: 'secure-mqtt-in', broker: 'b1', topic: 'sensors/+', qos: '1', rh: '0', wires: [['sink2']] },
+        { id: 'sink2', type: 'helper' },
+      ],
+      { b1: { user: 'reader', password: 'reader-pw' } },
+    );
+    const never: unknown[] = [];
+    const always: unknown[] = [];
+    helper.getNode('sink').on('input', (m: unknown) => never.push(m));
+    helper.getNode('sink2').on('input', (m: unknown) => always.push(m));
+    await waitFor(() => always.length === 1, 5000, 'the retained message for the rh=0 subscription');
+    assert.equal(never.length, 0);
+  });
+});
