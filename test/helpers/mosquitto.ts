@@ -12,6 +12,7 @@ export interface TlsListenerOptions {
   wrongHost?: boolean;
   requireCertificate?: boolean;
   useIdentityAsUsername?: boolean;
+  /** Lowest TLS version the listener accepts (Mosquitto's tls_version is a minimum, not an exact version). */
   tlsVersion?: 'tlsv1.2' | 'tlsv1.3';
   /** Server certificate and key to serve instead of the default one. */
   serverCert?: { cert: string; key: string };

@@ -68,6 +68,15 @@ function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A plain-JSON copy of an object the caller handed in; a BigInt or a cycle is a syntax error, not a TypeError. */
+function copyJson(input: object): Json {
+  try {
+    return JSON.parse(JSON.stringify(input)) as Json;
+  } catch (err) {
+    throw new AclSyntaxError(`dynamic-security: not JSON data: ${(err as Error).message}`);
+  }
+}
+
 function fail(path: string, message: string): never {
   throw new AclSyntaxError(`dynamic-security ${path}: ${message}`);
 }
@@ -160,7 +169,7 @@ export class DynamicSecurityConfig implements AccessChecker {
   private readonly anonymousChain: ChainLink[];
 
   constructor(input: string | object) {
-    const root: Json = typeof input === 'string' ? parseJsonText(input) : (JSON.parse(JSON.stringify(input)) as Json);
+    const root: Json = typeof input === 'string' ? parseJsonText(input) : copyJson(input);
     if (!isObject(root)) fail('(top level)', 'must be a JSON object');
 
     const dflt = root.defaultACLAccess;

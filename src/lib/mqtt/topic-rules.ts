@@ -2,7 +2,7 @@
 
 export type TopicProblem = { code: 'INVALID_TOPIC'; message: string };
 
-const MAX_TOPIC_BYTES = 65535;
+const MAX_STRING_BYTES = 65535;
 const MOSQUITTO_MAX_LEVELS = 200;
 
 function isForbiddenCodePoint(cp: number): boolean {
@@ -17,15 +17,23 @@ function isForbiddenCodePoint(cp: number): boolean {
 /** Checks UTF-8 well-formedness (no lone surrogates), size, and forbidden code points. */
 function checkCharacters(topic: string, what: string): string | undefined {
   if (topic.length === 0) return `${what} is empty`;
-  for (let i = 0; i < topic.length; i++) {
-    const cp = topic.codePointAt(i) as number;
+  return checkUtf8String(topic, what);
+}
+
+/**
+ * Mosquitto's rule for every UTF-8 string in a packet (topics, content type, user properties, response topic):
+ * a string breaking it makes the broker disconnect the client, so it is refused before it is queued.
+ */
+export function checkUtf8String(s: string, what: string): string | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const cp = s.codePointAt(i) as number;
     if (cp >= 0xd800 && cp <= 0xdfff) return `${what} is not valid UTF-8 (lone surrogate at ${i})`;
     if (cp > 0xffff) i++;
     if (isForbiddenCodePoint(cp)) {
       return `${what} contains the forbidden character U+${cp.toString(16).toUpperCase().padStart(4, '0')} at ${i}`;
     }
   }
-  if (Buffer.byteLength(topic, 'utf8') > MAX_TOPIC_BYTES) return `${what} is longer than ${MAX_TOPIC_BYTES} bytes`;
+  if (Buffer.byteLength(s, 'utf8') > MAX_STRING_BYTES) return `${what} is longer than ${MAX_STRING_BYTES} bytes`;
   return undefined;
 }
 

@@ -2,7 +2,7 @@
 // Everything is checked here, before queueing: a bad message replayed from a queue could make
 // Mosquitto disconnect the client over and over.
 import type { PublishProperties, PublishRequest, QoS } from '../mqtt/connection';
-import { checkPublishTopic } from '../mqtt/topic-rules';
+import { checkPublishTopic, checkUtf8String } from '../mqtt/topic-rules';
 import type { Identity, NotSent, WriteChecker } from './types';
 
 export interface PublishDefaults {
@@ -101,30 +101,29 @@ export function encodePayload(p: unknown): string | Buffer | { error: string } {
   return { error: `payload of type ${typeof p} cannot be sent` };
 }
 
+// MQTT 5 caps every string and binary property at 65,535 bytes; MQTT.js would throw or send a corrupt packet.
+const MAX_PROPERTY_BYTES = 65535;
+
 function v5Properties(msg: MessageFields, defaults: PublishDefaults): PublishProperties | string {
   const props: PublishProperties = {};
   const contentType = msg.contentType ?? defaults.contentType;
   if (contentType !== undefined && contentType !== '') {
     if (typeof contentType !== 'string') return 'msg.contentType must be a string';
+    const bad = checkUtf8String(contentType, 'msg.contentType');
+    if (bad) return bad;
     props.contentType = contentType;
   }
   const expiry = msg.messageExpiry ?? defaults.messageExpiry;
   if (expiry !== undefined && expiry !== '') {
-    const n = Number(expiry);
+    const n = typeof expiry === 'number' || typeof expiry === 'string' ? Number(expiry) : NaN;
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return 'msg.messageExpiry must be whole seconds (0 to 4294967295)';
     props.messageExpiryInterval = n;
   }
   if (msg.userProperties !== undefined) {
-    const up = msg.userProperties;
-    if (typeof up !== 'object' || up === null || Array.isArray(up)) return 'msg.userProperties must be an object';
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up)) {
-      if (typeof v === 'string') out[k] = v;
-      else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out[k] = v as string[];
-      else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-      else return `user property "${k}" must be a string`;
-    }
-    props.userProperties = out;
+    const up = userProperties(msg.userProperties);
+    if (typeof up === 'string') return up;
+    // MQTT.js never sends nor settles a publish whose userProperties object is empty.
+    if (Object.keys(up).length > 0) props.userProperties = up;
   }
   if (msg.responseTopic !== undefined && msg.responseTopic !== '') {
     const bad = checkPublishTopic(msg.responseTopic);
@@ -136,6 +135,30 @@ function v5Properties(msg: MessageFields, defaults: PublishDefaults): PublishPro
     if (Buffer.isBuffer(cd)) props.correlationData = cd;
     else if (typeof cd === 'string') props.correlationData = Buffer.from(cd);
     else return 'msg.correlationData must be a string or a Buffer';
+    if (props.correlationData.length > MAX_PROPERTY_BYTES) return `msg.correlationData is longer than ${MAX_PROPERTY_BYTES} bytes`;
   }
   return props;
+}
+
+function userProperties(up: unknown): Record<string, string | string[]> | string {
+  if (typeof up !== 'object' || up === null || Array.isArray(up)) return 'msg.userProperties must be an object';
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(up)) {
+    let value: string | string[];
+    if (typeof v === 'string') value = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) value = v as string[];
+    else return `user property "${cut(k)}" must be a string`;
+    if (Array.isArray(value) && value.length === 0) continue;
+    const bad = checkUtf8String(k, 'a user property name') ?? [value].flat().map((x) => checkUtf8String(x, `user property "${cut(k)}"`)).find(Boolean);
+    if (bad) return bad;
+    // defineProperty, not assignment: a property named "__proto__" must stay a property, not replace the prototype.
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Keeps a hostile key from turning an error message into a 64 KB one. */
+function cut(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

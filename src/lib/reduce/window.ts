@@ -46,8 +46,9 @@ function add(acc: Acc | undefined, value: ReadingValue): Acc {
   const x = typeof value === 'boolean' ? (value ? 1 : 0) : value;
   if (!acc) return { count: 1, mean: x, min: x, max: x, last: value };
   acc.count++;
-  // Running mean: a sum of large finite values could overflow to Infinity, this cannot.
-  acc.mean += (x - acc.mean) / acc.count;
+  // Running mean: a sum of large finite values could overflow to Infinity, and so could x - mean when the two have
+  // opposite signs near Number.MAX_VALUE; dividing each term first cannot.
+  acc.mean += x / acc.count - acc.mean / acc.count;
   if (x < acc.min) acc.min = x;
   if (x > acc.max) acc.max = x;
   acc.last = value;

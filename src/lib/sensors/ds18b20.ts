@@ -7,6 +7,8 @@ import type { Reading } from './reading';
 
 export const DS18B20_FAMILY = '28';
 const POWER_ON_MILLI = 85000;
+const MIN_MILLI = -55000;
+const MAX_MILLI = 125000;
 
 export function parseW1Slave(id: string, text: string): number {
   const lines = text.trim().split('\n');
@@ -22,6 +24,11 @@ export function parseW1Slave(id: string, text: string): number {
   if (!t) throw fail('badReading', 'ENODATA', 'no t= value in w1_slave');
   const milli = Number(t[1]);
   if (milli === POWER_ON_MILLI) throw fail('powerOn', 'EPOWERON', '85 °C power-on value: the conversion did not run (check the supply, or parasite power)');
+  // t= is only text; the CRC-checked scratchpad is the reading. A t= that disagrees with it, or that lies outside
+  // what a DS18B20 can measure, is a corrupted read, never a temperature.
+  const fromScratchpad = (((bytes[1] << 8) | bytes[0]) << 16 >> 16) / 16;
+  if (!Number.isFinite(milli) || milli < MIN_MILLI || milli > MAX_MILLI) throw fail('badReading', 'ENODATA', `t=${t[1].slice(0, 12)} is outside the DS18B20 range (-55..125 °C)`);
+  if (Math.abs(milli / 1000 - fromScratchpad) >= 0.0625) throw fail('badReading', 'ENODATA', `t=${t[1].slice(0, 12)} does not match the scratchpad (${fromScratchpad} °C)`);
   return milli / 1000;
 }
 

@@ -41,7 +41,16 @@ export interface SensorConfig {
   topic: string;
 }
 
-const str = (v: unknown, fallback: string): string => (v === undefined || v === null || String(v).trim() === '' ? fallback : String(v).trim());
+/** A field as text; a value without a string form (null-prototype object, symbol) is kept as an invalid text. */
+function text(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return '[invalid]';
+  }
+}
+
+const str = (v: unknown, fallback: string): string => (v === undefined || v === null || text(v).trim() === '' ? fallback : text(v).trim());
 
 function int(v: string): number {
   const n = /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;

@@ -1,0 +1,264 @@
+// Node-level properties through node-red-node-test-helper: random hostile messages into each node. Every message
+// ends exactly once (done() or a Catch), never with an unexpected exception; what is sent is valid; no prototype
+// is polluted. secure-mqtt-out runs against a real Mosquitto and a watcher on '#' sees only valid topics.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { checkPublishTopic } from '../../src/lib/mqtt/topic-rules';
+import { preparePublish } from '../../src/lib/publish/prepare';
+import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
+import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
+import { waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { watch, type Watcher } from '../helpers/mqtt-watch';
+import { helper, nodeModule, type FlowNode, type NodeModule } from '../helpers/node-red';
+import { brokerUp } from '../helpers/publish';
+import { assertNoPollution, check, count, hostileString, makeHostileMessage, makeHostileValue, report } from './arbitraries';
+
+// Node-RED clones messages for Catch and Complete nodes with a recursive deep clone: keep nesting to 300 levels.
+const value = makeHostileValue(300);
+const message = makeHostileMessage(value);
+const RUNS = 40;
+
+type Msg = Record<string, unknown>;
+
+interface Io {
+  out: Msg[];
+  bad: Msg[];
+  completed: Msg[];
+  caught: Msg[];
+}
+
+/** The node under test 'n1' with outputs to helper sinks, and Catch/Complete nodes scoped to it. */
+function harness(node: Record<string, unknown>, outputs = 2): FlowNode[] {
+  const wires = outputs === 0 ? [] : outputs === 1 ? [['out']] : [['out'], ['bad']];
+  return [
+    { id: 'n1', type: String(node.type), wires, ...node },
+    { id: 'out', type: 'helper' },
+    { id: 'bad', type: 'helper' },
+    { id: 'c1', type: 'catch', scope: ['n1'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'd1', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+  ];
+}
+
+function collect(): Io {
+  const io: Io = { out: [], bad: [], completed: [], caught: [] };
+  for (const k of ['out', 'bad', 'completed', 'caught'] as const) helper.getNode(k).on('input', (m: Msg) => io[k].push(m));
+  return io;
+}
+
+let nextId = 0;
+
+/** Sends the messages, waits until each has ended (done or catch), and checks each ended exactly once. */
+async function drive(io: Io, msgs: Msg[], opts: { allowCatch: boolean }): Promise<number[]> {
+  const ids: number[] = [];
+  for (const m of msgs) {
+    const id = ++nextId;
+    ids.push(id);
+    helper.getNode('n1').receive({ ...m, fuzzId: id });
+  }
+  const ended = (id: number): number => io.completed.filter((m) => m.fuzzId === id).length + io.caught.filter((m) => m.fuzzId === id).length;
+  await waitFor(() => ids.every((id) => ended(id) >= 1), 8000, 'every message ended').catch((e: Error) => {
+    const stuck = ids.map((id, i) => (ended(id) === 0 ? fc.stringify(msgs[i]).slice(0, 800) : undefined)).filter((x) => x !== undefined);
+    throw new Error(`${e.message}; never ended: ${stuck.join(' | ')}`);
+  });
+  await new Promise((r) => setImmediate(() => setImmediate(r)));
+  for (const id of ids) assert.equal(ended(id), 1, `message ${id} ended exactly once`);
+  if (!opts.allowCatch) {
+    const caught = io.caught.filter((m) => ids.includes(m.fuzzId as number));
+    assert.deepEqual(caught.map((m) => (m.error as { message?: string } | undefined)?.message), [], 'no unexpected exception reached the Catch node');
+  }
+  assertNoPollution();
+  return ids;
+}
+
+function errorOf(m: Msg): { code?: unknown; message?: unknown } {
+  return (m.error ?? {}) as { code?: unknown; message?: unknown };
+}
+
+async function fuzz(name: string, runs: number, body: (msgs: Msg[]) => Promise<void>, arb: fc.Arbitrary<Msg> = message): Promise<void> {
+  await check(
+    fc.asyncProperty(fc.array(arb, { minLength: 1, maxLength: 6 }), async (msgs) => {
+      for (let i = 0; i < msgs.length; i++) count(name);
+      await body(msgs);
+    }),
+    { numRuns: runs, endOnFailure: true },
+  );
+}
+
+describe('fuzz: nodes under hostile messages', () => {
+  let mosq: RunningMosquitto;
+  before(async () => {
+    await helper.startServer();
+    mosq = await startMosquitto();
+  });
+  after(async () => {
+    await mosq.stop();
+    await helper.stopServer();
+    report('nodes');
+  });
+  afterEach(() => helper.unload());
+
+  async function load(modules: NodeModule | NodeModule[], flow: FlowNode[]): Promise<Io> {
+    await helper.load(modules, flow);
+    return collect();
+  }
+
+  test('secure-mqtt-out (MQTT 5, real Mosquitto): one output and one end per message; only valid topics reach the broker; the connection survives', async () => {
+    const w: Watcher = await watch(mosq.port, '#', { clientId: 'fuzz-watch-all', protocolVersion: 5 });
+    try {
+      const flow: FlowNode[] = [
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-pub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
+        ...harness({ type: 'secure-mqtt-out', broker: 'b1', topic: '' }),
+      ];
+      const io = await load([nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')], flow);
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      const statuses: string[] = [];
+      helper.getNode('n1').on('call:status', (c: { args: Array<{ text?: string }> }) => statuses.push(c.args[0].text ?? ''));
+      const topic = fc.oneof(fc.constantFrom('fuzz/a', 'fuzz/b/c', 'fuzz/€'), hostileString, value);
+      const plain = fc.record({ payload: fc.oneof(value, hostileString), qos: fc.constantFrom(0, 1, 2), retain: fc.boolean(), topic: fc.constantFrom('fuzz/a', 'fuzz/b/c', 'fuzz/€') }, { requiredKeys: ['payload', 'topic'] });
+      const arb = fc.tuple(fc.oneof(message, plain), topic, fc.boolean()).map(([m0, t, keepTopic]) => {
+        const m = m0 as Msg;
+        if (keepTopic && typeof m.topic === 'string' && m.topic.startsWith('fuzz/')) t = m.topic;
+        return { ...m, topic: t };
+      });
+      let sent = 0;
+      let unseen = 0; // sent, but the '#' watcher may not see them
+      await fuzz('secure-mqtt-out', RUNS * 2, async (msgs) => {
+        await waitFor(() => brokerUp(), 5000, 'connected before the run').catch((e: Error) => {
+          throw new Error(`${e.message}; broker log tail:\n${mosq.log().split('\n').slice(-12).join('\n')}`);
+        });
+        const ids = await drive(io, msgs, { allowCatch: true }).catch((e: Error) => {
+          const failed = io.bad.filter((m) => errorOf(m).code === 'PUBLISH_FAILED').map((m) => fc.stringify({ ...m, error: undefined, _msgid: undefined }).slice(0, 700)).join(' / ');
+          throw new Error(`${e.message}; status ${statuses.at(-1)}; PUBLISH_FAILED: ${failed}; broker log tail:\n${mosq.log().split('\n').slice(-8).join('\n')}`);
+        });
+        for (const id of ids) {
+          const ok = io.out.filter((m) => m.fuzzId === id).length;
+          const bad = io.bad.filter((m) => m.fuzzId === id);
+          assert.equal(ok + bad.length, 1, `message ${id}: exactly one output`);
+          const caught = io.caught.filter((m) => m.fuzzId === id).length;
+          if (ok === 1) {
+            sent++;
+            // Mosquitto discards a message whose expiry interval is 0 before delivering it (not the node's doing).
+            const sentMsg = io.out.find((m) => m.fuzzId === id) as Msg;
+            const prepared = preparePublish(sentMsg, { topic: '', qos: undefined, retain: undefined, protocolVersion: 5 });
+            if (prepared.ok && prepared.request.properties?.messageExpiryInterval === 0) unseen++;
+            // A '#' subscription does not match topics that start with '$' (MQTT 5 section 4.7.2).
+            else if (typeof sentMsg.topic === 'string' && sentMsg.topic.startsWith('$')) unseen++;
+            assert.equal(caught, 0, 'a sent message is no error');
+          } else {
+            const e = errorOf(bad[0]);
+            assert.ok(typeof e.code === 'string' && typeof e.message === 'string' && e.message.length > 0, 'msg.error has a code and a message');
+            assert.equal(caught, 1, 'a refused message is a catchable error');
+          }
+        }
+        assert.ok(brokerUp(), 'the connection survived (the broker never disconnected us)');
+      }, arb);
+      await waitFor(() => w.received.length >= sent - unseen, 20000, `the watcher got the ${sent - unseen} sent messages it can see (no expiry 0, no $ topic)`).catch((e: Error) => {
+        const seen = new Set(w.received.map((r) => r.topic));
+        const missing = io.out.filter((m) => typeof m.topic === 'string' && !seen.has(m.topic)).map((m) => fc.stringify({ ...m, _msgid: undefined }).slice(0, 400));
+        throw new Error(`${e.message}; ${w.received.length} seen; sent but not seen (by topic): ${missing.slice(0, 5).join(' / ')}`);
+      });
+      await new Promise((r) => setTimeout(r, 300)); // a message sent that should not have been would show up now
+      for (const r of w.received) assert.equal(checkPublishTopic(r.topic), undefined, `only valid topics at the broker: ${JSON.stringify(r.topic)}`);
+      assert.ok(w.received.length <= sent, `nothing was sent that the node did not report as sent (${w.received.length} > ${sent})`);
+      assert.doesNotMatch(mosq.log(), /Client fuzz-pub disconnected|Bad socket read\/write on client fuzz-pub|protocol error/i, 'the broker never dropped the publisher');
+      console.log(`[figures] nodes: secure-mqtt-out: ${sent} sent to Mosquitto (${unseen} with expiry 0, which the broker may discard, or a $ topic, which '#' does not match), ${w.received.length} seen by the '#' watcher, ${io.bad.length} refused on output 2`);
+    } finally {
+      await w.close();
+    }
+  });
+
+  for (const [label, def] of [
+    ['telemetry-format json', { type: 'telemetry-format', format: 'json' }],
+    ['telemetry-format senml', { type: 'telemetry-format', format: 'senml' }],
+    ['telemetry-format influx', { type: 'telemetry-format', format: 'influx' }],
+    ['telemetry-format homeassistant', { type: 'telemetry-format', format: 'homeassistant' }],
+    ['telemetry-format sparkplug', { type: 'telemetry-format', format: 'sparkplug', spGroup: 'g', spEdgeNode: 'edge' }],
+  ] as const) {
+    test(`${label}: each message is formatted (valid topics, payloads) or refused on output 2 with msg.error`, async () => {
+      const io = await load(nodeModule('telemetry-format'), harness({ ...def }));
+      await fuzz(label, RUNS, async (msgs) => {
+        const ids = await drive(io, msgs, { allowCatch: false });
+        for (const id of ids) {
+          const outs = io.out.filter((m) => m.fuzzId === id);
+          const bads = io.bad.filter((m) => m.fuzzId === id);
+          assert.ok((outs.length > 0) !== (bads.length === 1), `message ${id}: formatted or refused, not both`);
+          for (const m of outs) {
+            assert.equal(checkPublishTopic(m.topic), undefined, `valid topic ${JSON.stringify(m.topic)}`);
+            assert.ok(typeof m.payload === 'string' || Buffer.isBuffer(m.payload));
+          }
+          for (const m of bads) assert.ok(typeof errorOf(m).code === 'string' && typeof errorOf(m).message === 'string');
+        }
+      });
+    });
+  }
+
+  test('telemetry-validate (built-in SenML, and msg.schema): valid or refused on output 2; never an exception', async () => {
+    const io = await load(nodeModule('telemetry-validate'), harness({ type: 'telemetry-validate', schemaSource: 'builtin', builtin: 'senml' }));
+    await fuzz('telemetry-validate', RUNS, async (msgs) => {
+      const ids = await drive(io, msgs, { allowCatch: false });
+      for (const id of ids) {
+        const outs = io.out.filter((m) => m.fuzzId === id).length;
+        const bads = io.bad.filter((m) => m.fuzzId === id);
+        assert.equal(outs + bads.length, 1, `message ${id}: exactly one output`);
+        for (const m of bads) assert.ok(typeof errorOf(m).code === 'string' && typeof errorOf(m).message === 'string');
+      }
+    });
+  });
+
+  for (const [label, def] of [
+    ['telemetry-reduce deadband', { type: 'telemetry-reduce', mode: 'deadband', deadbandMode: 'percent', band: '1' }],
+    ['telemetry-reduce window', { type: 'telemetry-reduce', mode: 'window', windowKind: 'count', windowSize: '3', functions: 'mean,min,max,count,last' }],
+    ['telemetry-reduce batch', { type: 'telemetry-reduce', mode: 'batch', batchCount: '4', batchJoin: 'array' }],
+  ] as const) {
+    test(`${label}: each message ends once, refusals on output 2, every reading sent is finite`, async () => {
+      const io = await load(nodeModule('telemetry-reduce'), harness({ ...def }));
+      await fuzz(label, RUNS, async (msgs) => {
+        const ids = await drive(io, msgs, { allowCatch: false });
+        for (const id of ids) assert.ok(io.bad.filter((m) => m.fuzzId === id).length <= 1);
+      });
+      for (const m of io.out) {
+        if (def.mode === 'batch') continue;
+        for (const v of Object.values(m.payload as Record<string, unknown>)) assert.ok(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)), `finite output ${String(v)}`);
+      }
+    });
+  }
+
+  test('telemetry-sensor (simulated BME280, read on input): every message gets a reading or a catchable error', async () => {
+    const io = await load(nodeModule('telemetry-sensor'), harness({ type: 'telemetry-sensor', sensorType: 'bme280', backend: 'simulated', address: '0x76', interval: '0' }, 1));
+    await fuzz('telemetry-sensor', 25, async (msgs) => {
+      const ids = await drive(io, msgs, { allowCatch: false });
+      for (const id of ids) {
+        const outs = io.out.filter((m) => m.fuzzId === id);
+        assert.equal(outs.length, 1, `message ${id}: one reading`);
+        const p = outs[0].payload as Record<string, unknown>;
+        assert.ok(Object.values(p).every((v) => typeof v === 'number' && Number.isFinite(v)));
+      }
+    });
+  });
+
+  test('telemetry-gpio-out (simulated pin): a level for a valid payload, a catchable error otherwise; the pin is always 0 or 1', async () => {
+    const sim = createSimulatedBackend();
+    registerBackend('fuzz-gpio-out', sim);
+    try {
+      const io = await load(nodeModule('telemetry-gpio-out'), harness({ type: 'telemetry-gpio-out', backend: 'fuzz-gpio-out', pin: '21', initial: '0' }, 0));
+      await waitFor(() => sim.gpio.level(21) === 0, 5000, 'pin opened');
+      const payload = fc.oneof(fc.constantFrom(0, 1, true, false, 'on', 'off', 'ON', '1', '0'), value, hostileString);
+      await fuzz('telemetry-gpio-out', RUNS, async (msgs) => {
+        for (const m of msgs) {
+          const before = sim.gpio.level(21);
+          const [id] = await drive(io, [m], { allowCatch: true });
+          const caught = io.caught.some((c) => c.fuzzId === id);
+          const level = sim.gpio.level(21);
+          assert.ok(level === 0 || level === 1);
+          if (caught) assert.equal(level, before, 'a refused payload leaves the pin as it was');
+        }
+      }, fc.record({ payload }));
+    } finally {
+      unregisterBackend('fuzz-gpio-out');
+    }
+  });
+});
