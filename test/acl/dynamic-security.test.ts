@@ -142,6 +142,14 @@ describe('dynamic-security: malformed configurations', () => {
     assert.throws(() => parseDynamicSecurity('{\n"clients": [\n}\n'), (e: unknown) => e instanceof AclSyntaxError && /line 3/.test(e.message));
   });
 
+  test('an object that is not JSON data (a BigInt, a cycle) is a syntax error, not a TypeError', () => {
+    const cyclic: Record<string, unknown> = { clients: [] };
+    cyclic.self = cyclic;
+    for (const input of [{ clients: [], n: BigInt(1) }, cyclic]) {
+      assert.throws(() => parseDynamicSecurity(input), (e: unknown) => e instanceof AclSyntaxError && /not JSON data/.test(e.message));
+    }
+  });
+
   test('references to unknown roles or groups, unknown ACL types and wrong types name the path', () => {
     assert.throws(() => parseDynamicSecurity({ clients: [{ username: 'a', roles: [{ rolename: 'nope' }] }] }), /clients\[0\]\.roles\[0\]: unknown role "nope"/);
     assert.throws(() => parseDynamicSecurity({ roles: [{ rolename: 'r', acls: [{ acltype: 'publish', topic: 'a' }] }] }), /unknown ACL type "publish"/);

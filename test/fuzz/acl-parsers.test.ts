@@ -105,16 +105,8 @@ describe('fuzz: ACL parsers', () => {
           }
           input = text ?? '{';
         } else {
-          // Objects reach the parser only from JSON (the node's inline editor); a BigInt or a cycle inside an
-          // object makes it throw a TypeError (reported to the lead), so objects here are JSON values.
-          let json: string | undefined;
-          try {
-            json = JSON.stringify(doc);
-          } catch {
-            json = undefined;
-          }
-          const value: unknown = json === undefined ? null : JSON.parse(json);
-          input = typeof value === 'object' && value !== null ? value : { value };
+          // Any object, BigInts and cycles included: what is not JSON data must be an AclSyntaxError too.
+          input = typeof doc === 'object' && doc !== null ? doc : { value: doc };
         }
         let checker: AccessChecker;
         try {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Outbox } from '../../src/lib/queue/outbox';
 import { DiskSpool } from '../../src/lib/queue/spool';
-import { Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
+import { inFlightLimit, MAX_IN_FLIGHT_ACKED, MAX_IN_FLIGHT_QOS0, Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
 import { PublishError, type PublishOutcome, type PublishRequest } from '../../src/lib/mqtt/connection';
 import type { NotSent } from '../../src/lib/publish/types';
 
@@ -136,6 +136,34 @@ test('publisher: a window of in-flight publishes; a lost connection gives them b
   }
   assert.deepEqual(sent, [0, 1, 2, 3, 4, 5, 6]);
   assert.deepEqual(notSent, []);
+});
+
+test('publisher: the window depends on the QoS of the next message, and order is kept across QoS', async () => {
+  const t = new FakeTransport();
+  const sent: number[] = [];
+  const pub = new Publisher<number>(t, { maxCount: 100, maxBytes: 1e9, policy: 'drop-oldest' }, {
+    sent: (n) => sent.push(n ?? -1),
+    notSent: () => undefined,
+    changed: () => undefined,
+  }, undefined, (qos) => (qos === 0 ? 2 : 4));
+  // 0..2 QoS 1, then 3 QoS 0 (over its window of 2), then 4 QoS 1 (would fit, but must wait behind 3).
+  for (let n = 0; n < 5; n++) pub.submit(req(n, n === 3 ? 0 : 1), 4, n);
+  assert.deepEqual(t.pending.map((p) => p.req.topic), ['t/0', 't/1', 't/2']);
+  assert.equal(pub.queued, 2);
+  t.ackAll();
+  await flush();
+  assert.deepEqual(t.pending.map((p) => p.req.topic), ['t/3', 't/4']);
+  t.ackAll();
+  await flush();
+  assert.deepEqual(sent, [0, 1, 2, 3, 4]);
+});
+
+test('inFlightLimit: QoS 0 bounded for MQTT.js drain listeners; QoS 1/2 by the broker Receive Maximum, capped', () => {
+  assert.equal(inFlightLimit(0, 10), MAX_IN_FLIGHT_QOS0, 'Receive Maximum does not count QoS 0');
+  assert.equal(inFlightLimit(1, undefined), MAX_IN_FLIGHT_ACKED);
+  assert.equal(inFlightLimit(2, 20), 20);
+  assert.equal(inFlightLimit(1, 65535), MAX_IN_FLIGHT_ACKED);
+  assert.ok(MAX_IN_FLIGHT_QOS0 < 1000, 'below the socket listener warning');
 });
 
 test('publisher: a broker denial settles the message as not sent, with the reason code', async () => {

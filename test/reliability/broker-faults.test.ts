@@ -11,6 +11,7 @@ import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch, type Watcher } from '../helpers/mqtt-watch';
 import { helper, nodeModule, sleep, type TestNode } from '../helpers/node-red';
 import { brokerUp, collect, connected, publishFlow } from '../helpers/publish';
+import { checkStream } from '../helpers/stream-check';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
 
@@ -38,22 +39,6 @@ function between(events: Event[], from: string, to: string): NodeStatus[] {
 
 function distinct(w: Watcher): number {
   return new Set(w.received.map((r) => r.payload.toString())).size;
-}
-
-/** Every number 0..total-1 arrived, and in first-seen order (at-least-once keeps order here: one in-flight window). */
-function checkAll(w: Watcher, total: number): { duplicates: number } {
-  const firsts: number[] = [];
-  const seen = new Set<number>();
-  for (const r of w.received) {
-    const n = Number(r.payload.toString());
-    if (!seen.has(n)) {
-      seen.add(n);
-      firsts.push(n);
-    }
-  }
-  const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !seen.has(i));
-  assert.deepEqual(missing, [], `missing ${missing.length} message(s)`);
-  return { duplicates: w.received.length - firsts.length };
 }
 
 describe('reliability: broker faults during a QoS 1 stream', () => {
@@ -180,7 +165,8 @@ describe('reliability: broker faults during a QoS 1 stream', () => {
     await waitFor(() => brokerUp(), 20000, 'reconnected after SIGCONT');
     await waitFor(() => c.ok.length === total, 30000, 'every message acknowledged');
     await waitFor(() => distinct(w as Watcher) >= total, 30000, 'every message delivered');
-    checkAll(w, total);
+    // Not checked for order: the thawed broker may still read publishes the client wrote to the connection it gave up.
+    checkStream(w.received.map((r) => Number(r.payload.toString())), total, { ordered: false });
     assert.equal(c.notSent.length, 0);
     console.log(`[figures] freeze: ${total} sent, ${distinct(w)} distinct received, ${w.received.length - distinct(w)} duplicates, 1 SIGSTOP`);
   });

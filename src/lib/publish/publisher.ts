@@ -1,6 +1,6 @@
 // Sends accepted messages in order through a window of in-flight publishes, queues them while the
 // broker is away, gives back the ones a lost connection interrupted, and settles each exactly once.
-import type { PublishError, PublishOutcome, PublishRequest } from '../mqtt/connection';
+import type { PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
 import type { NotSent } from './types';
@@ -36,6 +36,17 @@ export interface PublisherStats {
   failed: number;
 }
 
+// MQTT.js adds a socket 'drain' listener for each QoS 0 write that meets a full buffer and warns past 1000; QoS 1/2
+// writes add none. Acknowledged messages get a deeper window: more of them in flight keeps the broker busy.
+export const MAX_IN_FLIGHT_QOS0 = 900;
+export const MAX_IN_FLIGHT_ACKED = 4000;
+
+/** How many publishes may be unsettled before one of this QoS is sent; the broker's Receive Maximum counts QoS 1/2 only. */
+export function inFlightLimit(qos: QoS, brokerReceiveMaximum: number | undefined): number {
+  if (qos === 0) return MAX_IN_FLIGHT_QOS0;
+  return Math.min(brokerReceiveMaximum ?? MAX_IN_FLIGHT_ACKED, MAX_IN_FLIGHT_ACKED);
+}
+
 export class Publisher<T> {
   private readonly outbox: Outbox<Item<T>>;
   private inFlight = 0;
@@ -48,8 +59,8 @@ export class Publisher<T> {
     limits: OutboxLimits,
     private readonly events: PublisherEvents<T>,
     private readonly spool?: DiskSpool,
-    /** Largest number of unacknowledged publishes; the broker's receive maximum when it gives one. */
-    private window: () => number = () => 256,
+    /** Largest number of unsettled publishes before one of this QoS may be sent. */
+    private window: (qos: QoS) => number = () => 256,
   ) {
     this.outbox = new Outbox(limits);
     for (const m of spool?.load() ?? []) {
@@ -70,7 +81,7 @@ export class Publisher<T> {
       this.spool.append(item);
       item.spooled = true;
     }
-    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.window()) {
+    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.window(request.qos)) {
       this.send(item);
       return;
     }
@@ -83,11 +94,10 @@ export class Publisher<T> {
 
   /** Sends queued messages while the connection and the window allow; call on every (re)connect. */
   pump(): void {
-    const limit = this.window();
-    while (!this.closed && this.transport.connected && this.inFlight < limit) {
-      const item = this.outbox.shift();
-      if (!item) break;
-      this.send(item);
+    while (!this.closed && this.transport.connected) {
+      const next = this.outbox.peek();
+      if (!next || this.inFlight >= this.window(next.request.qos)) break;
+      this.send(this.outbox.shift() as Item<T>);
     }
     this.refreshCounts();
   }

@@ -60,6 +60,11 @@ export class Outbox<T extends Queued> {
     this.totalBytes += item.bytes;
   }
 
+  /** The item shift() would return, left in place. */
+  peek(): T | undefined {
+    return this.retry.length > 0 ? this.retry[0] : this.items[this.head];
+  }
+
   shift(): T | undefined {
     let item: T | undefined;
     if (this.retry.length > 0) item = this.retry.shift();

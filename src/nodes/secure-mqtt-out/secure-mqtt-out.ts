@@ -5,7 +5,7 @@ import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connect
 import { intInRange, numberInRange, type LifecycleMessage } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
 import { preparePublish, type PublishDefaults } from '../../lib/publish/prepare';
-import { Publisher } from '../../lib/publish/publisher';
+import { inFlightLimit, Publisher } from '../../lib/publish/publisher';
 import type { NotSent } from '../../lib/publish/types';
 import type { OverflowPolicy } from '../../lib/queue/outbox';
 import { DiskSpool } from '../../lib/queue/spool';
@@ -31,10 +31,6 @@ interface Pending {
   send: SendFn;
   done: DoneFn;
 }
-
-// MQTT.js lets a socket hold 1000 'drain' listeners (one per write that met a full buffer); staying below that
-// keeps memory bounded and Node.js quiet, and is deep enough to keep the broker busy.
-const MAX_IN_FLIGHT = 900;
 
 const SHORT: Record<NotSent['code'], string> = {
   INVALID_TOPIC: 'invalid topic',
@@ -126,7 +122,7 @@ export = function register(RED: NodeAPI): void {
           changed: () => status.request(),
         },
         spool,
-        () => Math.min(connection.receiveMaximum ?? MAX_IN_FLIGHT, MAX_IN_FLIGHT),
+        (qos) => inFlightLimit(qos, connection.receiveMaximum),
       );
     } catch (err) {
       node.error(`disk spool unusable: ${(err as Error).message}`);
