@@ -140,22 +140,44 @@ async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<
   return results;
 }
 
-function aclCost(rules: number): number {
+/**
+ * An acl_file of exactly `rules` rule lines (user lines not counted). Half of them sit in the block of the user
+ * being checked, so a per-user linear scan would pay for every one; the rest belong to other users.
+ */
+function aclFile(rules: number): string {
   const lines: string[] = [];
-  const users = Math.max(1, Math.floor(rules / 10));
-  for (let u = 0; u < users && lines.length < rules; u++) {
+  let count = 0;
+  const rule = (line: string): void => {
+    lines.push(line);
+    count++;
+  };
+  rule('pattern write devices/%u/#');
+  rule('pattern read commands/%c/#');
+  lines.push('user device-0');
+  const own = Math.floor((rules - 2) / 2);
+  for (let i = 0; i < own; i++) rule(`topic ${i % 3 === 0 ? 'read' : 'write'} site/0/zone${i}/+/#`);
+  for (let u = 1; count < rules; u++) {
     lines.push(`user device-${u}`);
-    for (let i = 0; i < 9 && lines.length - u < rules; i++) lines.push(`topic ${i % 3 === 0 ? 'read' : 'write'} site/${u}/zone${i}/+/#`);
+    for (let i = 0; i < 10 && count < rules; i++) rule(`topic write site/${u}/zone${i}/+/#`);
   }
-  lines.push('pattern write devices/%u/#', 'pattern read commands/%c/#');
-  const acl = parseMosquittoAcl(lines.join('\n'));
-  const identities = Array.from({ length: 64 }, (_, i) => ({ username: `device-${(i * 7919) % users}`, clientId: `c${i}` }));
-  const topics = Array.from({ length: 64 }, (_, i) => (i % 2 ? `site/${(i * 31) % users}/zone${i % 9}/a/b` : `devices/device-${i % users}/t`));
+  return lines.join('\n');
+}
+
+/** Nanoseconds per write check for device-0: its own rules (allowed and denied), the pattern, and no match. */
+function aclCost(rules: number): number {
+  const acl = parseMosquittoAcl(aclFile(rules));
+  const own = Math.floor((rules - 2) / 2);
+  const who = { username: 'device-0', clientId: 'c0' };
+  const topics = Array.from({ length: 64 }, (_, i) => {
+    if (i % 4 === 0) return `devices/device-0/t${i}`;
+    if (i % 4 === 3) return `elsewhere/${i}`;
+    return `site/0/zone${(i * 7919) % own}/a/b`;
+  });
   const iterations = 200000;
   let allowed = 0;
-  for (let i = 0; i < 20000; i++) allowed += acl.check(identities[i & 63], topics[(i >> 6) & 63], 'write').allowed ? 1 : 0;
+  for (let i = 0; i < 20000; i++) allowed += acl.check(who, topics[i & 63], 'write').allowed ? 1 : 0;
   const t0 = performance.now();
-  for (let i = 0; i < iterations; i++) allowed += acl.check(identities[i & 63], topics[(i >> 6) & 63], 'write').allowed ? 1 : 0;
+  for (let i = 0; i < iterations; i++) allowed += acl.check(who, topics[i & 63], 'write').allowed ? 1 : 0;
   const ns = ((performance.now() - t0) * 1e6) / iterations;
   if (allowed < 0) throw new Error('unreachable'); // keeps the loop from being optimised away
   return ns;
@@ -187,7 +209,17 @@ async function runtimeRssMb(red: NodeRedProcess): Promise<number> {
   return kb / 1024;
 }
 
+function aclTable(): string {
+  const rows = ['\n## ACL check (Mosquitto acl_file semantics)\n', '| rules | ns per check |', '|---|---|'];
+  for (const n of [10, 10000]) rows.push(`| ${n} | ${Math.round(aclCost(n))} |`);
+  return rows.join('\n');
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'acl') {
+    console.log(aclTable());
+    return;
+  }
   const mosq = await startMosquitto();
   const red = await startNodeRed({ flows: benchFlows(mosq.port), extraSettings: { logging: { console: { level: 'info' } } } });
   try {
@@ -198,13 +230,10 @@ async function main(): Promise<void> {
     }
     process.stderr.write('publish throughput (median of runs):\n');
     const results = await throughput(mosq, red);
-    process.stderr.write('ACL check cost:\n');
-    const acl = [10, 10000].map((n) => ({ n, ns: aclCost(n) }));
     console.log('\n## Publish throughput\n');
     console.log(table(results));
-    console.log('\n## ACL check (Mosquitto acl_file semantics)\n');
-    console.log('| rules | ns per check |\n|---|---|');
-    for (const a of acl) console.log(`| ${a.n} | ${Math.round(a.ns)} |`);
+    console.log(`\nNode-RED runtime resident memory, highest after a burst: ${Math.round(Math.max(...results.map((r) => r.rssMb)))} MB`);
+    console.log(aclTable());
     console.log(`\nNode ${process.version}, ${require('node:os').cpus().length} cores, Mosquitto on 127.0.0.1.`);
   } finally {
     await red.stop();

@@ -26,7 +26,7 @@ export interface MosquittoOptions {
   /** Defaults to true unless a password file is given. */
   allowAnonymous?: boolean;
   tls?: TlsListenerOptions;
-  /** Adds a websockets listener. */
+  /** Adds a websockets listener (wss when `tls` is given). */
   websockets?: boolean;
   /** dynamic-security JSON; loads Mosquitto's plugin. */
   dynamicSecurity?: object;
@@ -56,7 +56,14 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
+/** Debian's dynamic-security plugin, under the multiarch directory of this machine (x86_64, aarch64, ...). */
+export const DYNSEC_PLUGIN = findDynsecPlugin();
+
+function findDynsecPlugin(): string {
+  const candidates = ['/usr/lib', ...fs.readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu') || d.endsWith('-linux-gnueabihf')).map((d) => path.join('/usr/lib', d))];
+  const found = candidates.map((d) => path.join(d, 'mosquitto_dynamic_security.so')).find((f) => fs.existsSync(f));
+  return found ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
+}
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<RunningMosquitto> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-mosq-'));
@@ -94,15 +101,17 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Runni
   lines.push(`allow_anonymous ${anonymous}`);
   lines.push(...(opts.extra ?? []));
   lines.push(`listener ${port} 127.0.0.1`);
-  if (opts.tls && tlsPort) {
-    const t = opts.tls;
-    const server = t.serverCert ?? (t.wrongHost ? { cert: t.certs.wrongHostCert, key: t.certs.wrongHostKey } : { cert: t.certs.serverCert, key: t.certs.serverKey });
-    lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${t.certs.caCert}`, `certfile ${server.cert}`, `keyfile ${server.key}`);
+  const t = opts.tls;
+  const server = t && (t.serverCert ?? (t.wrongHost ? { cert: t.certs.wrongHostCert, key: t.certs.wrongHostKey } : { cert: t.certs.serverCert, key: t.certs.serverKey }));
+  const tlsFiles = t && server ? [`cafile ${t.certs.caCert}`, `certfile ${server.cert}`, `keyfile ${server.key}`] : [];
+  if (t && tlsPort) {
+    lines.push(`listener ${tlsPort} 127.0.0.1`, ...tlsFiles);
     if (t.requireCertificate) lines.push('require_certificate true');
     if (t.useIdentityAsUsername) lines.push('use_identity_as_username true');
     if (t.tlsVersion) lines.push(`tls_version ${t.tlsVersion}`);
   }
-  if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
+  // With TLS options the websockets listener is wss, serving the same certificate.
+  if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...tlsFiles);
   const confFile = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(confFile, lines.join('\n') + '\n', { mode: 0o644 });
 

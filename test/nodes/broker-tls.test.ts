@@ -52,7 +52,7 @@ describe('secure-mqtt-broker: TLS', () => {
     certs = testCerts();
     await helper.startServer();
     server = await startMosquitto({ tls: { certs } });
-    wrongHost = await startMosquitto({ tls: { certs, wrongHost: true } });
+    wrongHost = await startMosquitto({ tls: { certs, wrongHost: true }, websockets: true });
     mutual = await startMosquitto({ tls: { certs, requireCertificate: true, useIdentityAsUsername: true } });
   });
   after(async () => {
@@ -89,6 +89,20 @@ describe('secure-mqtt-broker: TLS', () => {
   test('a host name mismatch is refused with the reason shown', async () => {
     const { seen } = await connectAndWatch(tlsFlow(wrongHost.tlsPort as number, { ca: certs.caCert }));
     await expectRefused(seen, /^TLS: host name does not match certificate$/);
+  });
+
+  test('the TLS server name, when given, is the name checked (mqtts)', async () => {
+    const { seen } = await connectAndWatch(tlsFlow(wrongHost.tlsPort as number, { ca: certs.caCert, servername: 'broker.example.net' }));
+    await waitFor(() => seen.find((x) => x.text === 'connected'), 5000, 'connected with the server name of the certificate');
+  });
+
+  test('wss verifies like mqtts, and the TLS options reach the websocket (server name)', async () => {
+    const wss = { transport: 'wss', port: wrongHost.wsPort };
+    const refused = await connectAndWatch(tlsFlow(0, { ca: certs.caCert }, wss));
+    await expectRefused(refused.seen, /^TLS: host name does not match certificate$/);
+    await helper.unload();
+    const { seen } = await connectAndWatch(tlsFlow(0, { ca: certs.caCert, servername: 'broker.example.net' }, wss));
+    await waitFor(() => seen.find((x) => x.text === 'connected'), 5000, 'connected over wss with the server name');
   });
 
   test('verification turned off connects, and the status and the log say so', async () => {

@@ -103,6 +103,21 @@ describe('telemetry-format node', () => {
     assert.equal((io.out[0].sparkplug as { bdSeq: number }).bdSeq, (info.bdSeq + 1) % 256);
   });
 
+  test('the device name can come from an environment variable (typed input "env")', async () => {
+    process.env.NRST_TEST_DEVICE = 'pi-42';
+    try {
+      await helper.load(formatModule, flowWith({ type: 'telemetry-format', format: 'json', device: 'NRST_TEST_DEVICE', deviceType: 'env' }));
+      const io = collect();
+      const { device: _ignored, ...withoutDevice } = BME280;
+      helper.getNode('n1').receive(withoutDevice);
+      await io.until(1, 0);
+      assert.equal(io.out[0].topic, 'telemetry/pi-42/bme280');
+      assert.equal((JSON.parse(io.out[0].payload as string) as { device: string }).device, 'pi-42');
+    } finally {
+      delete process.env.NRST_TEST_DEVICE;
+    }
+  });
+
   test('a configuration error sends every message to output 2 with BAD_OPTION', async () => {
     await helper.load(formatModule, flowWith({ type: 'telemetry-format', format: 'sparkplug' }));
     const io = collect();

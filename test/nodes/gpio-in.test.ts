@@ -92,6 +92,33 @@ describe('telemetry-gpio-in', () => {
     assert.equal(rec.sent.length, 0);
   });
 
+  test('a pin busy at deploy is tried again with growing delays, the error logged once; once free it works', async () => {
+    const clock = new ManualClock();
+    const sim = createSimulatedBackend({ timers: clock });
+    sim.gpio.markBusy(5);
+    let attempts = 0;
+    const counting = { ...sim, openGpio: (pin: number, opts: Parameters<typeof sim.openGpio>[1]) => (attempts++, sim.openGpio(pin, opts)) };
+    names.push('test-gpio-in-retry');
+    registerBackend('test-gpio-in-retry', counting);
+    await helper.load(gpioInModule, flow({ backend: 'test-gpio-in-retry', pin: '5', readOnDeploy: false }));
+    const rec = record(helper.getNode('g1'), helper.getNode('out'));
+    await until(() => attempts === 1 && rec.status.find((s) => s.text === 'busy'), 'first attempt');
+    await clock.advance(999);
+    assert.equal(attempts, 1, 'no retry before 1 s');
+    await clock.advance(1);
+    await until(() => attempts === 2, 'retry after 1 s');
+    await clock.advance(1999);
+    assert.equal(attempts, 2, 'the next delay is 2 s');
+    await clock.advance(1);
+    await until(() => attempts === 3, 'retry after 2 s more');
+    assert.equal(rec.errors.length, 1, 'the same error is reported once');
+    sim.gpio.markFree(5);
+    await clock.advance(4000);
+    await until(() => rec.status.find((s) => s.text === 'waiting'), 'open once the pin is free');
+    sim.gpio.drive(5, 1);
+    await until(() => rec.sent.find((m) => m.payload === 1), 'an edge after the late open');
+  });
+
   test('close unwatches and unexports the pin', async () => {
     const { clock, sim, rec } = await start({ pin: '27', edge: 'both' });
     await clock.advance(100);

@@ -64,6 +64,8 @@ describe('secure-mqtt-out: publishing', () => {
     await helper.load(modules, publishFlow(mosq.port, { qos: '' }), { b1: { user: 'writer' } });
     const c = collect();
     const p1 = await connected();
+    const statuses: string[] = [];
+    p1.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(call.args[0]?.text ?? ''));
     const bad = [
       { topic: 'public/+/x', payload: 1 },
       { topic: '', payload: 1 },
@@ -80,6 +82,8 @@ describe('secure-mqtt-out: publishing', () => {
     assert.deepEqual(codes, ['INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_TOPIC', 'INVALID_MESSAGE', 'INVALID_MESSAGE']);
     await waitFor(() => c.caught.length === bad.length, 2000, 'catch');
     assert.match(String((c.caught[0].error as { message: string }).message), /invalid topic: topic "public\/\+\/x" contains a wildcard/);
+    // The status counts the latest reason on its own, and the total when other reasons came before it.
+    await waitFor(() => /invalid message ×2 \(6 refused in all\)/.test(statuses.at(-1) ?? ''), 2000, `status counts by reason: ${statuses.at(-1)}`);
     await w.close();
   });
 

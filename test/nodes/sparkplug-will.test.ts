@@ -45,6 +45,13 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const birth = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1'), 10000, 'NBIRTH');
     const seq = bdSeqOf(birth.payload);
     assert.ok(Number.isInteger(seq));
+    // A rebirth (a new metric) keeps the same NDEATH, so the shared connection is not remade to change its Will.
+    const connects = (): number => (mosq.log().match(/New client connected from \S+ as edge-1 /g) ?? []).length;
+    const before = connects(); // the first NBIRTH set the Will: one reconnect, before the birth was sent
+    helper.getNode('f1').receive({ payload: { temperature: 21.6, humidity: 40 }, timestamp: Date.now(), sensor: 'bme280' });
+    await waitFor(() => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1').length >= 2, 10000, 'rebirth for the new metric');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(connects(), before, 'a rebirth does not reconnect');
     // Take over the client id: the broker drops our connection without a DISCONNECT and publishes the Will.
     const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'edge-1' });
     const death = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-1'), 10000, 'NDEATH');

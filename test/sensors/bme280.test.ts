@@ -114,6 +114,13 @@ describe('BME280 driver against the register-level simulator', () => {
     assert.match(err.message, /measurement did not finish/);
   });
 
+  test('a calibration with dig_P1 = 0 gives an error, not 0 hPa (the datasheet code returns 0 there)', async () => {
+    const { driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: { ...DATASHEET, P1: 0 } });
+    const err = await rejects(driver.read());
+    assert.equal(err.key, 'badReading');
+    assert.match(err.message, /pressure calibration is invalid \(dig_P1 = 0\)/);
+  });
+
   test('the driver waits for the measuring bit before reading the data', async () => {
     // With many busy status reads the data registers still hold the skipped value until the end.
     const { driver, sim } = rig({}, new FixedEnvironment(), { busyReads: 10 });

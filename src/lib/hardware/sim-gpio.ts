@@ -35,6 +35,11 @@ export class SimGpioChip {
     this.busy.add(pin);
   }
 
+  /** The kernel driver lets the pin go again. */
+  markFree(pin: number): void {
+    this.busy.delete(pin);
+  }
+
   /** The physical level on the pin. */
   level(pin: number): Bit {
     return this.levels.get(pin) ?? 0;

@@ -32,7 +32,7 @@ export interface PublishRequest {
 }
 
 export interface PublishOutcome {
-  /** 0 on success; the v5 PUBACK/PUBREC reason code when it is a success code other than 0. */
+  /** 0 on success, or the v5 success code the broker gave instead (0x10: no matching subscribers). */
   reasonCode: number;
 }
 
@@ -110,6 +110,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private readonly pending = new Set<PendingPublish>();
+  private readonly successCodes = new Map<number, number>();
   private readonly subscriptions = new Map<string, Set<SubscriptionEntry>>();
   private readonly trie = new TopicTrie<SubscriptionEntry>();
   private readonly connectFn: (options: IClientOptions) => MqttClient;
@@ -173,10 +174,13 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.pending.add(entry);
       const opts: IClientPublishOptions = { qos: req.qos, retain: req.retain ?? false };
       if (req.properties && this.settings.protocolVersion === 5) opts.properties = req.properties;
-      client.publish(req.topic, req.payload, opts, (err) => {
+      client.publish(req.topic, req.payload, opts, (err, packet) => {
         if (!this.pending.delete(entry)) return; // already settled by a connection loss
         if (!err) {
-          resolve({ reasonCode: 0 });
+          const id = (packet as { messageId?: number } | undefined)?.messageId;
+          const rc = req.qos === 1 && id !== undefined ? this.successCodes.get(id) : undefined;
+          if (rc !== undefined) this.successCodes.delete(id as number);
+          resolve({ reasonCode: rc ?? 0 });
           return;
         }
         reject(toPublishError(err));
@@ -287,6 +291,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       void this.onConnected(client);
     });
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
+    // MQTT.js settles a successful publish with the packet it sent, not the PUBACK: keep the one success code that
+    // is not 0 (0x10, no matching subscribers) until the callback reads it.
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback' && packet.reasonCode === 0x10 && packet.messageId !== undefined) this.successCodes.set(packet.messageId, 0x10);
+    });
     client.once('close', () => {
       if (this.client !== client) return;
       if (this.stateValue === 'closed') return;
@@ -302,6 +311,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   /** Forgets a client: its pending publishes fail (the publisher sends them again) and its events are ignored. */
   private detach(client: MqttClient, code: PublishErrorCode): void {
     this.failPending(code, 'connection lost before the broker acknowledged');
+    this.successCodes.clear();
     for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
     client.removeAllListeners();
     client.on('error', () => undefined); // a late socket error must not become an uncaught exception
@@ -459,7 +469,13 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       opts.will = { topic: s.will.topic, payload: Buffer.from(s.will.payload), qos: s.will.qos, retain: s.will.retain };
       if (s.will.properties && s.protocolVersion === 5) opts.will.properties = s.will.properties;
     }
-    if (s.transport === 'mqtts' || s.transport === 'wss') Object.assign(opts, s.tls ?? {}, { rejectUnauthorized: s.tls?.rejectUnauthorized !== false });
+    if (s.transport === 'mqtts' || s.transport === 'wss') {
+      const tls = { ...(s.tls ?? {}), rejectUnauthorized: s.tls?.rejectUnauthorized !== false };
+      Object.assign(opts, tls);
+      // For wss MQTT.js passes on only the CA, certificate, key and passphrase; server name, ALPN and the minimum
+      // TLS version would be dropped without wsOptions.
+      if (s.transport === 'wss') opts.wsOptions = tls;
+    }
     return opts;
   }
 }

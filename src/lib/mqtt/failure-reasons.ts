@@ -126,8 +126,27 @@ export function describeError(err: unknown, protocolVersion: 4 | 5, withCredenti
   if (/connack timeout|keepalive timeout/i.test(message)) {
     return { code: 'TIMEOUT', text: 'broker did not answer in time' };
   }
-  if (/bad decrypt/i.test(message)) return { code: 'ERR_SSL_BAD_DECRYPT', text: TLS_CODES.ERR_SSL_BAD_DECRYPT };
+  const openssl = opensslReason(message);
+  if (openssl) return openssl;
   return { code: typeof e.code === 'string' ? e.code : 'ERROR', text: firstLine(message) };
+}
+
+// An alert that arrives while writing comes as EPROTO with OpenSSL's text, not as an ERR_SSL_ code.
+const OPENSSL_TEXTS: Array<[RegExp, keyof typeof TLS_CODES]> = [
+  [/alert protocol version|unsupported protocol|no protocols available/i, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'],
+  [/wrong version number/i, 'ERR_SSL_WRONG_VERSION_NUMBER'],
+  [/handshake failure/i, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'],
+  [/certificate required/i, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'],
+  [/alert bad certificate/i, 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'],
+  [/alert unknown ca/i, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'],
+  [/bad decrypt/i, 'ERR_SSL_BAD_DECRYPT'],
+];
+
+function opensslReason(message: string): FailureReason | undefined {
+  for (const [re, code] of OPENSSL_TEXTS) if (re.test(message)) return { code, text: TLS_CODES[code] };
+  // "...:SSL routines:<function>:<reason>:<source file>..." → the reason alone.
+  const m = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  return m ? { code: 'EPROTO', text: `TLS: ${m[1].trim().slice(0, 80)}` } : undefined;
 }
 
 function tlsAlertWords(code: string): string {

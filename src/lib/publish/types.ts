@@ -1,15 +1,17 @@
 // Shapes shared by the publish pipeline: a message ready to send, and why one was not sent.
 import type { PublishRequest } from '../mqtt/connection';
 
-export type NotSentCode =
-  | 'INVALID_TOPIC'
-  | 'INVALID_MESSAGE'
-  | 'ACL_DENIED'
-  | 'BROKER_DENIED'
-  | 'QUEUE_FULL'
-  | 'NOT_CONNECTED'
-  | 'PUBLISH_FAILED'
-  | 'CLOSED';
+export const NOT_SENT_CODES = [
+  'INVALID_TOPIC',
+  'INVALID_MESSAGE',
+  'ACL_DENIED',
+  'BROKER_DENIED',
+  'QUEUE_FULL',
+  'NOT_CONNECTED',
+  'PUBLISH_FAILED',
+  'CLOSED',
+] as const;
+export type NotSentCode = (typeof NOT_SENT_CODES)[number];
 
 export interface NotSent {
   code: NotSentCode;

@@ -83,7 +83,15 @@ export class Bme280 {
         detail: 'channel skipped',
       });
     }
-    return convert(model, calibration, adcT, adcP, adcH);
+    const reading = convert(model, calibration, adcT, adcP, adcH);
+    // The datasheet's compensation returns 0 rather than divide by zero (P1 of 0: corrupt calibration).
+    if (reading.values.pressure === 0) {
+      throw new HardwareError('badReading', 'ENODATA', `${model} ${this.where()}: pressure calibration is invalid (dig_P1 = 0)`, {
+        what: `${model} ${this.where()}`,
+        detail: 'invalid pressure calibration',
+      });
+    }
+    return reading;
   }
 }
 

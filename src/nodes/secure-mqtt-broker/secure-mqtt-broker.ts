@@ -8,6 +8,8 @@ import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
 import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
 import { connectionStatus } from '../shared/connection-status';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/secure-mqtt-broker.json';
 import type { BrokerNode, BrokerUser } from '../shared/broker-node';
 import type { NodeAPI, NodeDef, NodeStatus } from '../shared/node-red';
 
@@ -31,6 +33,8 @@ function isTlsConfigNode(n: object | null): n is TlsConfigNode {
 }
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function SecureMqttBroker(this: BrokerNode, def: BrokerDef): void {
     RED.nodes.createNode(this, def);
     const users = new Set<BrokerUser>();
@@ -67,9 +71,9 @@ export = function register(RED: NodeAPI): void {
       this.identity = { clientId };
     }
     this.accessChecker = () => (rules?.checker ? rules : undefined);
-    rules?.on('reloaded', (checker) => this.log(`access rules reloaded: ${checker.ruleCount} rules`));
-    rules?.on('error', (err) => this.warn(`access rules not reloaded: ${err.message}`));
-    let status: NodeStatus = { fill: 'grey', shape: 'ring', text: 'not connected' };
+    rules?.on('reloaded', (checker) => this.log(t('secure-mqtt-broker.log.rulesReloaded', { count: checker.ruleCount })));
+    rules?.on('error', (err) => this.warn(t('secure-mqtt-broker.log.rulesNotReloaded', { message: err.message })));
+    let status: NodeStatus = { fill: 'grey', shape: 'ring', text: t('secure-mqtt-broker.status.notConnected') };
     const fanOut = (s: NodeStatus): void => {
       status = s;
       for (const u of users) u.status(s);
@@ -83,9 +87,9 @@ export = function register(RED: NodeAPI): void {
       const connection = new MqttConnection(settings);
       this.connection = connection;
       if (tlsUnverified) {
-        this.warn(`TLS server verification is OFF for ${this.endpoint}: the broker's identity is not checked`);
+        this.warn(t('secure-mqtt-broker.log.tlsOff', { endpoint: this.endpoint }));
       }
-      connection.on('state', (change: StateChange) => fanOut(connectionStatus(change, tlsUnverified)));
+      connection.on('state', (change: StateChange) => fanOut(connectionStatus(change, tlsUnverified, t)));
       connection.on('failure', (reason) => this.warn(`${this.endpoint}: ${reason.text}`));
       connection.on('subscribeFailed', (_filter, err) => this.warn(`${this.endpoint}: ${err.message}`));
     }

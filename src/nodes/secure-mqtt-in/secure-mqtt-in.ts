@@ -5,6 +5,8 @@ import { checkSubscriptionFilter } from '../../lib/mqtt/topic-rules';
 import { convertMessage, type PayloadMode } from '../../lib/subscribe/convert';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/secure-mqtt-in.json';
 
 interface InDef extends NodeDef {
   broker: string;
@@ -19,14 +21,16 @@ interface InDef extends NodeDef {
 const MODES: PayloadMode[] = ['auto', 'json', 'string', 'buffer'];
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function SecureMqttIn(this: NodeInstance, def: InDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
     const maybeConnection = broker?.connection;
     if (!broker || !maybeConnection) {
-      node.status({ fill: 'red', shape: 'ring', text: broker ? 'connection not configured' : 'no broker config' });
-      node.on('input', (_m: NodeMessage, _s: SendFn, done: DoneFn) => done(new Error('no usable broker connection')));
+      node.status({ fill: 'red', shape: 'ring', text: t(broker ? 'secure-mqtt-in.status.notConfigured' : 'secure-mqtt-in.status.noBroker') });
+      node.on('input', (_m: NodeMessage, _s: SendFn, done: DoneFn) => done(new Error(t('secure-mqtt-in.log.noConnection'))));
       return;
     }
     const connection = maybeConnection;
@@ -54,15 +58,15 @@ export = function register(RED: NodeAPI): void {
       let reason: string | undefined;
       if (rules.checkSubscribe) {
         const d = rules.checkSubscribe(broker.identity, filter);
-        if (!d.allowed) reason = `the broker will refuse the subscription: ${d.reason}`;
-        else if (d.delivery === 'none') reason = `nothing matching it may be read: ${d.deliveryReason}`;
+        if (!d.allowed) reason = t('secure-mqtt-in.log.willRefuse', { reason: d.reason });
+        else if (d.delivery === 'none') reason = t('secure-mqtt-in.log.nothingReadable', { reason: d.deliveryReason ?? '' });
       } else if (!/[+#]/.test(inner)) {
         const d = rules.check(broker.identity, inner, 'read');
         if (!d.allowed) reason = d.reason;
       }
       if (reason) {
-        problem = `may not read ${inner}`;
-        node.warn(`the access rules do not let this connection read "${filter}": ${reason}`);
+        problem = t('secure-mqtt-in.status.mayNotRead', { topic: inner });
+        node.warn(t('secure-mqtt-in.log.unreadable', { filter, reason }));
         showStatus(broker.currentStatus());
       }
     }
@@ -94,7 +98,7 @@ export = function register(RED: NodeAPI): void {
     const onRefused = (filter: string, err: Error): void => {
       if (!subscriptions.has(filter)) return;
       problem = err.message.replace(/^subscription to "[^"]*" /, '');
-      node.status({ fill: 'red', shape: 'ring', text: `SUBACK: ${problem}` });
+      node.status({ fill: 'red', shape: 'ring', text: t('secure-mqtt-in.status.suback', { problem }) });
       node.error(err.message);
     };
     connection.on('subscribeFailed', onRefused);
@@ -104,7 +108,7 @@ export = function register(RED: NodeAPI): void {
       subscribe(staticFilter, baseOptions).catch((err: Error) => {
         // SUBACK refusals are reported by onRefused; anything else (an invalid filter) here.
         if (!err.name.startsWith('Subscribe')) {
-          problem = 'invalid topic filter';
+          problem = t('secure-mqtt-in.status.invalidFilter');
           node.status({ fill: 'red', shape: 'ring', text: problem });
           node.error(err.message);
         }

@@ -12,6 +12,8 @@ import { DiskSpool } from '../../lib/queue/spool';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
 import { throttle } from '../shared/throttle';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/secure-mqtt-out.json';
 
 interface OutDef extends NodeDef {
   broker: string;
@@ -32,26 +34,19 @@ interface Pending {
   done: DoneFn;
 }
 
-const SHORT: Record<NotSent['code'], string> = {
-  INVALID_TOPIC: 'invalid topic',
-  INVALID_MESSAGE: 'invalid message',
-  ACL_DENIED: 'ACL denied',
-  BROKER_DENIED: 'broker denied',
-  QUEUE_FULL: 'queue full',
-  NOT_CONNECTED: 'not connected',
-  PUBLISH_FAILED: 'publish failed',
-  CLOSED: 'closed',
-};
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+  const short = (code: NotSent['code']): string => t(`secure-mqtt-out.refusal.${code}`);
+
   function SecureMqttOut(this: NodeInstance, def: OutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
     const connection = broker?.connection;
     if (!broker || !connection) {
-      node.status({ fill: 'red', shape: 'ring', text: broker ? 'connection not configured' : 'no broker config' });
-      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error('no usable broker connection')));
+      node.status({ fill: 'red', shape: 'ring', text: t(broker ? 'secure-mqtt-out.status.notConfigured' : 'secure-mqtt-out.status.noBroker') });
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error(t('secure-mqtt-out.log.noConnection'))));
       return;
     }
 
@@ -79,6 +74,7 @@ export = function register(RED: NodeAPI): void {
 
     let lastRefusal: NotSent['code'] | undefined;
     let refused = 0;
+    const refusedBy = new Map<NotSent['code'], number>();
     let publisher: Publisher<Pending>;
     const status = throttle(() => node.status(statusFor()), 250);
 
@@ -86,26 +82,31 @@ export = function register(RED: NodeAPI): void {
       const conn = broker?.currentStatus() ?? {};
       const s = publisher.stats;
       const parts: string[] = [];
-      parts.push(connection?.connected ? `sent ${s.sent}` : (conn.text ?? 'disconnected'));
-      if (s.queued > 0) parts.push(`queued ${s.queued}`);
-      if (lastRefusal) parts.push(`${SHORT[lastRefusal]} ×${refused}`);
+      parts.push(connection?.connected ? t('secure-mqtt-out.status.sent', { count: s.sent }) : (conn.text ?? t('secure-mqtt-out.status.disconnected')));
+      if (s.queued > 0) parts.push(t('secure-mqtt-out.status.queued', { count: s.queued }));
+      if (lastRefusal) {
+        const same = refusedBy.get(lastRefusal) ?? 0;
+        const all = refused > same ? ` ${t('secure-mqtt-out.status.refusedInAll', { count: refused })}` : '';
+        parts.push(`${t('secure-mqtt-out.status.refused', { reason: short(lastRefusal), count: same })}${all}`);
+      }
       const fill = conn.fill === 'green' && lastRefusal ? 'yellow' : conn.fill;
       return { fill: fill ?? 'grey', shape: conn.shape ?? 'ring', text: parts.join(' · ') };
     }
 
     function refuse(p: Pending | undefined, error: NotSent, request?: PublishRequest): void {
       refused++;
+      refusedBy.set(error.code, (refusedBy.get(error.code) ?? 0) + 1);
       lastRefusal = error.code;
       status.request();
       if (!p) {
         // A message restored from the spool after a restart has no flow message to route.
-        node.warn(`spooled message to "${request?.topic ?? '?'}" not sent: ${error.message}`);
+        node.warn(t('secure-mqtt-out.log.spooledNotSent', { topic: request?.topic ?? '?', message: error.message }));
         return;
       }
       p.msg.error = { ...error };
       p.send([null, p.msg]);
       if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
-      else p.done(new Error(`${SHORT[error.code]}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
+      else p.done(new Error(`${short(error.code)}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
     }
 
     try {
@@ -125,12 +126,12 @@ export = function register(RED: NodeAPI): void {
         (qos) => inFlightLimit(qos, connection.receiveMaximum),
       );
     } catch (err) {
-      node.error(`disk spool unusable: ${(err as Error).message}`);
-      node.status({ fill: 'red', shape: 'ring', text: 'spool unusable' });
-      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error('disk spool unusable')));
+      node.error(t('secure-mqtt-out.log.spoolUnusable', { message: (err as Error).message }));
+      node.status({ fill: 'red', shape: 'ring', text: t('secure-mqtt-out.status.spoolUnusable') });
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error(t('secure-mqtt-out.status.spoolUnusable'))));
       return;
     }
-    if (publisher.queued > 0) node.log(`${publisher.queued} spooled message(s) restored; sending once connected`);
+    if (publisher.queued > 0) node.log(t('secure-mqtt-out.log.restored', { count: publisher.queued }));
 
     const user = {
       status: (s: NodeStatus): void => {
@@ -143,7 +144,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const will = sparkplugDeath(msg);
-      if (will && connection.setWill(will)) node.log(`connection Will set to the Sparkplug NDEATH on ${will.topic}; reconnecting`);
+      if (will && connection.setWill(will)) node.log(t('secure-mqtt-out.log.willSet', { topic: will.topic }));
       const acl = broker.accessChecker?.();
       const prepared = preparePublish(msg, defaults, acl ? { checker: acl, identity: broker.identity } : undefined);
       if (!prepared.ok) {
@@ -157,10 +158,10 @@ export = function register(RED: NodeAPI): void {
       broker.deregister(user);
       status.cancel();
       const { kept, discarded } = publisher.close();
-      if (kept > 0) node.log(`${kept} queued message(s) kept in the disk spool for the next start`);
+      if (kept > 0) node.log(t('secure-mqtt-out.log.kept', { count: kept }));
       if (discarded.length > 0) {
-        node.warn(`${discarded.length} queued message(s) discarded on close (the disk spool keeps QoS 1/2 messages)`);
-        for (const p of discarded) p?.done(new Error('discarded on close'));
+        node.warn(t('secure-mqtt-out.log.discarded', { count: discarded.length }));
+        for (const p of discarded) p?.done(new Error(t('secure-mqtt-out.log.discardedError')));
       }
       done();
     });

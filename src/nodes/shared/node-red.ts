@@ -84,6 +84,10 @@ export interface NodeAPI {
     trace(msg: unknown): void;
   };
   _(key: string, substitutions?: Record<string, string | number>): string;
+  util: {
+    /** Resolves a typed input's value (str, num, env, ...), as Node-RED's own nodes do. */
+    evaluateNodeProperty(value: string, type: string, node: NodeInstance, msg?: NodeMessage): unknown;
+  };
   settings: { userDir?: string; [key: string]: unknown };
   httpAdmin: HttpRouter;
   auth: { needsPermission(permission: string): HttpHandler };

@@ -11,6 +11,8 @@ interface FormatDef extends NodeDef {
   format?: string;
   topic?: string;
   device?: string;
+  /** 'str' (default) or 'env': the device name from an environment variable, as on a fleet of identical devices. */
+  deviceType?: string;
   sensor?: string;
   timestampStyle?: string;
   qos?: string;
@@ -31,13 +33,13 @@ interface FormatNode extends NodeInstance {
   context(): NodeContextStore;
 }
 
-function optionsOf(def: FormatDef, bdSeq: number): FormatOptions {
+function optionsOf(def: FormatDef, bdSeq: number, device: string): FormatOptions {
   const qos = def.qos === '0' || def.qos === '1' || def.qos === '2' ? (Number(def.qos) as 0 | 1 | 2) : undefined;
   const expire = def.haExpireAfter && def.haExpireAfter.trim() ? Number(def.haExpireAfter) : undefined;
   return {
     format: (def.format ?? 'json') as FormatName,
     topic: def.topic ?? '',
-    device: def.device?.trim() ?? '',
+    device,
     sensor: def.sensor?.trim() ?? '',
     timestampStyle: def.timestampStyle === 'ms' ? 'ms' : 'iso',
     qos,
@@ -79,13 +81,20 @@ function nextBdSeq(node: FormatNode, lastInProcess: Map<string, number>): number
   return next;
 }
 
+function deviceName(RED: NodeAPI, node: FormatNode, def: FormatDef): string {
+  const value = def.device?.trim() ?? '';
+  if (def.deviceType !== 'env' || !value) return value;
+  const resolved = RED.util.evaluateNodeProperty(value, 'env', node);
+  return typeof resolved === 'string' ? resolved.trim() : '';
+}
+
 export = function register(RED: NodeAPI): void {
   const lastBdSeq = new Map<string, number>();
 
   function TelemetryFormat(this: FormatNode, def: FormatDef): void {
     RED.nodes.createNode(this, def);
     const bdSeq = def.format === 'sparkplug' ? nextBdSeq(this, lastBdSeq) : 0;
-    const created = createFormatter(optionsOf(def, bdSeq));
+    const created = createFormatter(optionsOf(def, bdSeq, deviceName(RED, this, def)));
     let formatter: Formatter | undefined;
     let configError: TelemetryError | undefined;
     if (created.ok) formatter = created.value;
@@ -103,12 +112,15 @@ export = function register(RED: NodeAPI): void {
     };
     show(configError ? { fill: 'red', shape: 'ring', text: RED._('telemetry-format.status.config') } : {});
 
+    // One NDEATH per bdSeq: a rebirth must not change the Will, or the shared connection reconnects to set it.
+    let death: OutMessage | undefined;
     const toMessages = (msg: NodeMessage, list: OutMessage[]): NodeMessage[] => {
       return list.map((m, i) => {
         const out = outgoing(msg, m);
         if (formatter instanceof SparkplugEdgeNode && i === 0 && m.topic === formatter.topic('NBIRTH')) {
           // The NDEATH the connection's Will must carry, so its bdSeq matches this birth.
-          out.sparkplug = { bdSeq: formatter.bdSeq, death: formatter.death(Date.now()) };
+          death ??= formatter.death(Date.now());
+          out.sparkplug = { bdSeq: formatter.bdSeq, death };
         }
         return out;
       });

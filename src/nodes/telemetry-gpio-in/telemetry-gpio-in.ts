@@ -18,6 +18,9 @@ interface GpioInDef extends NodeDef {
 
 type GpioInNode = NodeInstance;
 
+const OPEN_RETRY_MIN_MS = 1000;
+const OPEN_RETRY_MAX_MS = 60000;
+
 export = function register(RED: NodeAPI): void {
   function TelemetryGpioIn(this: GpioInNode, def: GpioInDef): void {
     RED.nodes.createNode(this, def);
@@ -46,34 +49,58 @@ export = function register(RED: NodeAPI): void {
       node.send({ payload: value, topic: config.topic, pin: config.pin, edge, timestamp: backend.timers.now() });
     };
 
-    backend
-      .openGpio(config.pin, { direction: 'in', edge: config.edge, debounceMs: config.debounceMs, activeLow: config.activeLow })
-      .then((opened) => {
-        if (closed) {
-          opened.release();
-          return;
+    // A pin another process holds (EBUSY) or an export not ready yet is retried with a growing delay; the same
+    // error is reported once, not on every attempt.
+    let retry: TimerHandle | undefined;
+    let retryMs = OPEN_RETRY_MIN_MS;
+    let lastFailure = '';
+    const onOpened = (opened: GpioLine): void => {
+      if (closed) {
+        opened.release();
+        return;
+      }
+      line = opened;
+      opened.watch((err, value) => {
+        try {
+          if (err) report(err);
+          else emit(value, value ? 'rising' : 'falling');
+        } catch (e) {
+          report(e);
         }
-        line = opened;
-        opened.watch((err, value) => {
+      });
+      node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'telemetry-gpio-in.status.waiting', {}, 'waiting') });
+      if (!config.readOnDeploy) return;
+      startup = backend.timers.setTimeout(() => {
+        startup = undefined;
+        opened.read().then((value) => emit(value, 'initial'), report);
+      }, STARTUP_DELAY_MS);
+    };
+    const onOpenFailed = (err: unknown): void => {
+      if (closed) return;
+      const text = err instanceof Error ? err.message : String(err);
+      if (text !== lastFailure) report(err);
+      lastFailure = text;
+      retry = backend.timers.setTimeout(open, retryMs);
+      retryMs = Math.min(retryMs * 2, OPEN_RETRY_MAX_MS);
+    };
+    const open = (): void => {
+      retry = undefined;
+      backend
+        .openGpio(config.pin, { direction: 'in', edge: config.edge, debounceMs: config.debounceMs, activeLow: config.activeLow })
+        .then((opened) => {
           try {
-            if (err) report(err);
-            else emit(value, value ? 'rising' : 'falling');
-          } catch (e) {
-            report(e);
+            onOpened(opened);
+          } catch (err) {
+            report(err);
           }
-        });
-        node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'telemetry-gpio-in.status.waiting', {}, 'waiting') });
-        if (!config.readOnDeploy) return;
-        startup = backend.timers.setTimeout(() => {
-          startup = undefined;
-          opened.read().then((value) => emit(value, 'initial'), report);
-        }, STARTUP_DELAY_MS);
-      })
-      .catch(report);
+        }, onOpenFailed);
+    };
+    open();
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       if (startup !== undefined) backend.timers.clearTimeout(startup);
+      if (retry !== undefined) backend.timers.clearTimeout(retry);
       try {
         line?.release();
       } catch (err) {
