@@ -62,8 +62,10 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
   });
 
   test('01: simulated BME280 → SenML → validated → published; the denied topic never reaches the broker', async () => {
-    const { watcher, red, flows } = await run('01-simulated-bme280-senml-publish.json', {});
+    const { watcher, red, flows } = await run('01-simulated-bme280-senml-publish.json', {}, (f) => f.map((n) => (n.type === 'debug' ? { ...n, console: true } : n)));
     await waitFor(() => watcher.received.find((r) => r.topic === 'sensors/demo-pi/senml'), 15000, 'SenML on the broker');
+    // The example's own subscriber (secure-mqtt-in → debug "received") shows the data coming back from the broker.
+    await waitFor(() => /\[debug:received\][\s\S]*bn: 'demo-pi:'/.test(red.log()), 15000, `the subscriber shows the SenML; log:\n${red.log().slice(-1500)}`);
     const pack = JSON.parse(watcher.received.find((r) => r.topic === 'sensors/demo-pi/senml')?.payload.toString() ?? '[]') as Array<Record<string, unknown>>;
     assert.ok(Array.isArray(pack) && pack.length >= 3, 'a SenML pack of several records');
     assert.ok(pack.some((r) => typeof r.v === 'number'));

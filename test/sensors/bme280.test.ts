@@ -4,6 +4,7 @@ import { HardwareError } from '../../src/lib/hardware/hardware-error';
 import { SimI2cBus } from '../../src/lib/hardware/sim-i2c';
 import { Bme280 } from '../../src/lib/sensors/bme280';
 import {
+  compensateHumidity,
   compensatePressure,
   compensateTemperature,
   encodeCalibration,
@@ -77,6 +78,31 @@ describe('BME280 driver against the register-level simulator', () => {
     const r2 = await driver.read();
     assert.ok(Math.abs(r2.values.temperature + 10.5) <= 0.011);
     assert.equal(sim.measurements, 2);
+  });
+
+  test('humidity: the integer formula agrees with the datasheet floating-point formula (BME280 §8.1)', () => {
+    // A second, independent formula from the datasheet, so a slip in the integer code cannot hide behind the
+    // simulator (which inverts the driver's own function).
+    const float = (adcH: number, tFine: number, h: NonNullable<Bme280Calibration['H']>): number => {
+      let v = tFine - 76800;
+      v = (adcH - (h.H4 * 64 + (h.H5 / 16384) * v)) * ((h.H2 / 65536) * (1 + (h.H6 / 67108864) * v * (1 + (h.H3 / 67108864) * v)));
+      v = v * (1 - (h.H1 * v) / 524288);
+      return Math.min(100, Math.max(0, v));
+    };
+    let compared = 0;
+    for (const h of [EXAMPLE_CALIBRATION.H as NonNullable<Bme280Calibration['H']>, { H1: 75, H2: 370, H3: 12, H4: 300, H5: 40, H6: 30 }]) {
+      for (const adcT of [400000, 480000, 519888, 560000]) {
+        const { tFine } = compensateTemperature(adcT, DATASHEET);
+        for (let adcH = 20000; adcH <= 45000; adcH += 1250) {
+          const expected = float(adcH, tFine, h);
+          if (expected <= 0.5 || expected >= 99.5) continue; // the two clamp a little differently at the ends
+          const got = compensateHumidity(adcH, tFine, { ...DATASHEET, H: h }) / 1024;
+          assert.ok(Math.abs(got - expected) < 0.01, `adcH ${adcH} adcT ${adcT}: integer ${got}, float ${expected}`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared > 60, `compared ${compared} points`);
   });
 
   test('the calibration is read once, not on every reading', async () => {

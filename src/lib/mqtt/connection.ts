@@ -251,7 +251,12 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       await withTimeout(this.publishLifecycle(client, this.settings.close), graceMs);
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => client.end(true, {}, () => resolve()), graceMs);
+      const timer = setTimeout(() => {
+        // MQTT.js ignores a second end() while the first still waits for acknowledgements, which may never come:
+        // shut the socket ourselves.
+        client.stream?.destroy();
+        resolve();
+      }, graceMs);
       client.end(false, {}, () => {
         clearTimeout(timer);
         resolve();
