@@ -1,10 +1,12 @@
 // Node-level properties through node-red-node-test-helper: random hostile messages into each node. Every message
 // ends exactly once (done() or a Catch), never with an unexpected exception; what is sent is valid; no prototype
-// is polluted. secure-mqtt-out runs against a real Mosquitto and a watcher on '#' sees only valid topics.
+// is polluted. secure-mqtt-out runs against a real Mosquitto and a watcher on '#' sees only valid topics;
+// secure-mqtt-in takes hostile run-time (un)subscribe actions against the same Mosquitto, whose log shows every filter.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkPublishTopic } from '../../src/lib/mqtt/topic-rules';
+import mqtt from 'mqtt';
+import { checkPublishTopic, checkSubscriptionFilter } from '../../src/lib/mqtt/topic-rules';
 import { preparePublish } from '../../src/lib/publish/prepare';
 import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
 import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
@@ -78,13 +80,55 @@ function errorOf(m: Msg): { code?: unknown; message?: unknown } {
   return (m.error ?? {}) as { code?: unknown; message?: unknown };
 }
 
-async function fuzz(name: string, runs: number, body: (msgs: Msg[]) => Promise<void>, arb: fc.Arbitrary<Msg> = message): Promise<void> {
+/**
+ * The filters Mosquitto logged in SUBSCRIBE packets from `client` ("Received SUBSCRIBE from <id>", then one
+ * "\t<filter> (QoS n)" line per filter, with log_type all).
+ */
+function brokerFilters(log: string, client: string): string[] {
+  const found: string[] = [];
+  let inSubscribe = false;
+  for (const line of log.split('\n')) {
+    const text = /^\d+: ([^]*)$/.exec(line)?.[1];
+    if (text === undefined) continue;
+    if (text === `Received SUBSCRIBE from ${client}`) {
+      inSubscribe = true;
+      continue;
+    }
+    const f = inSubscribe ? /^\t([^]*) \(QoS \d+\)$/.exec(text) : null;
+    if (f) found.push(f[1]);
+    else inSubscribe = false;
+  }
+  return found;
+}
+
+/** What the subscribe node's input handler treats as the list of filters in msg.topic. */
+function filtersOf(topic: unknown): unknown[] {
+  return Array.isArray(topic) ? [...topic] : topic === undefined ? [] : [topic];
+}
+
+/** Why an error text is unsafe to log as one line (a control character or lone surrogate), or undefined. */
+function checkUtf8Clean(text: string): string | undefined {
+  const bad = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
+  return bad ? `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${bad.index}` : undefined;
+}
+
+/** fc.stringify with every long string cut short, for failure messages. */
+function brief(v: unknown): string {
+  const cut = (x: unknown): unknown => (typeof x === 'string' && x.length > 40 ? `${x.slice(0, 20)}…(${x.length} chars)` : x);
+  return fc.stringify(Array.isArray(v) ? v.map(cut) : typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Array.isArray(x) ? x.map(cut) : cut(x)])) : cut(v)).slice(0, 400);
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+async function fuzz(name: string, runs: number, body: (msgs: Msg[]) => Promise<void>, arb: fc.Arbitrary<Msg> = message, examples: Msg[][] = []): Promise<void> {
   await check(
     fc.asyncProperty(fc.array(arb, { minLength: 1, maxLength: 6 }), async (msgs) => {
       for (let i = 0; i < msgs.length; i++) count(name);
       await body(msgs);
     }),
-    { numRuns: runs, endOnFailure: true },
+    { numRuns: runs, endOnFailure: true, examples: examples.map((e) => [e] as [Msg[]]) },
   );
 }
 
@@ -168,6 +212,134 @@ describe('fuzz: nodes under hostile messages', () => {
       console.log(`[figures] nodes: secure-mqtt-out: ${sent} sent to Mosquitto (${unseen} with expiry 0, which the broker may discard, or a $ topic, which '#' does not match), ${w.received.length} seen by the '#' watcher, ${io.bad.length} refused on output 2`);
     } finally {
       await w.close();
+    }
+  });
+
+  test('secure-mqtt-in (MQTT 5, real Mosquitto): each action changes subscriptions or is a clear catchable error; only valid filters reach the broker; the connection survives', async () => {
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-in-pub', protocolVersion: 5 });
+    const logStart = mosq.log().length;
+    try {
+      const flow: FlowNode[] = [
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-sub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
+        // v5 subscription options on the node (no local, retain as published, retained only on a new subscription).
+        ...harness({ type: 'secure-mqtt-in', broker: 'b1', topic: '', qos: '1', nl: true, rap: true, rh: '1', datatype: 'auto' }, 1),
+      ];
+      const io = await load([nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-in')], flow);
+      await waitFor(() => brokerUp(), 5000, 'connected');
+
+      const goodFilter = fc.constantFrom('fuzz/in/a', 'fuzz/in/+', 'fuzz/in/#', 'fuzz/in/+/x', '$share/g1/fuzz/in/s', '$share/g2/#', '+', '#', 'fuzz/in/€', '$SYS/broker/uptime', 'fuzz/in/ a (b)');
+      const badFilter = fc.constantFrom('a/#/b', 'a+', 'a#', '+a/b', '$share/g', '$share//x', '$share/g/', '$share/g+/x', '$share/g#/x', '', '#/a', 'a/'.repeat(200) + 'a', 'x'.repeat(65536), 'a\u0000b', 'a\ud800', 'a\ufffe', 'a\u0085');
+      const filter = fc.oneof({ weight: 4, arbitrary: goodFilter }, { weight: 2, arbitrary: hostileString }, { weight: 2, arbitrary: badFilter }, { weight: 1, arbitrary: value });
+      const topic = fc.oneof({ weight: 4, arbitrary: filter }, { weight: 2, arbitrary: fc.array(filter, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(true, undefined, [], false, 0) });
+      const action = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('subscribe', 'unsubscribe', 'getSubscriptions') }, { weight: 1, arbitrary: fc.constantFrom('Subscribe', 'subscribe ', 'sub', '', 'getsubscriptions') }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: value });
+      const qos = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: fc.constantFrom(0, 1, 2, '0', '1', '2', null, '') }, { weight: 1, arbitrary: fc.constantFrom(3, -1, 1.5, NaN, Infinity, 'x', '0x1', [1], true, Symbol('qos'), Object.create(null) as object) }, { weight: 1, arbitrary: value });
+      // v5 options in the message are not the node's input; they must be ignored, whatever they hold.
+      const extras = fc.record({ nl: value, rap: value, rh: value, properties: value, options: value }, { requiredKeys: [] });
+      const arb = fc.tuple(fc.oneof(message, fc.record({ payload: value })), action, topic, qos, extras).map(([m0, a, t, q, x]) => {
+        const m: Msg = { ...(m0 as Msg), ...x, action: a, topic: t };
+        if (q === undefined) delete m.qos;
+        else m.qos = q;
+        if (t === undefined) delete m.topic;
+        return m;
+      });
+
+      let model = new Set<string>();
+      // Refusals that are not clean, by kind: how many, and the first exact input.
+      const violations = new Map<string, { n: number; first: string }>();
+      const violate = (kind: string, example: string): void => {
+        const v = violations.get(kind);
+        if (v) v.n++;
+        else violations.set(kind, { n: 1, first: example });
+      };
+      const show = (m: Msg): string => brief({ action: m.action, topic: m.topic, qos: m.qos });
+      let changed = 0;
+      let refused = 0;
+      let listed = 0;
+      await fuzz('secure-mqtt-in', RUNS * 2, async (msgs) => {
+        await waitFor(() => brokerUp(), 5000, 'connected before the run').catch((e: Error) => {
+          throw new Error(`${e.message}; broker log tail:\n${mosq.log().split('\n').slice(-12).join('\n')}`);
+        });
+        for (const m of msgs) {
+          // Each action, then a getSubscriptions probe: the node runs them in order, so the probe shows the effect.
+          const [id, probe] = await drive(io, [m, { action: 'getSubscriptions' }], { allowCatch: true });
+          const caught = io.caught.filter((c) => c.fuzzId === id);
+          const probeOut = io.out.filter((o) => o.fuzzId === probe);
+          assert.equal(probeOut.length, 1, 'the probe is answered once');
+          assert.ok(!io.caught.some((c) => c.fuzzId === probe), 'the probe is never refused');
+          const after = new Set((probeOut[0].payload as Array<{ topic: string }>).map((s) => s.topic));
+          const before = model;
+          model = after; // one violation must not make every later message fail
+          if (caught.length === 1) {
+            refused++;
+            const e = errorOf(caught[0]);
+            assert.ok(typeof e.message === 'string' && e.message.length > 0, `a refusal carries msg.error.message: ${show(m)}`);
+            const text = e.message as string;
+            const said = `${show(m)} -> ${JSON.stringify(text.length > 160 ? `${text.slice(0, 160)}…` : text)}`;
+            if (!/msg\.(action|topic|qos)|topic filter/.test(text)) violate('refused with a raw runtime error, not one naming msg.action/topic/qos', said);
+            if (text.length > 1000) violate('error message over 1000 characters (the whole filter copied in, unshortened)', `${said} (${text.length} characters)`);
+            const dirty = checkUtf8Clean(text);
+            if (dirty !== undefined) violate('error message holds control characters or lone surrogates copied from msg.topic (log injection)', `${said} (${dirty})`);
+            if (!sameSet(before, after)) violate('refused, yet subscriptions changed (the valid filters before the bad one in an array were subscribed)', `${said}; subscriptions ${brief([...before])} -> ${brief([...after])}`);
+            continue;
+          }
+          const filters = filtersOf(m.topic);
+          if (m.action === 'subscribe') {
+            for (const f of filters) assert.equal(checkSubscriptionFilter(f), undefined, `subscribed to an invalid filter ${fc.stringify(f).slice(0, 200)}`);
+            const expected = new Set([...before, ...(filters as string[])]);
+            assert.ok(sameSet(after, expected), `subscribe: ${fc.stringify([...after])}, expected ${fc.stringify([...expected])}, for ${show(m)}`);
+            changed++;
+          } else if (m.action === 'unsubscribe') {
+            const all = m.topic === true || m.topic === undefined;
+            const expected = all ? new Set<string>() : new Set([...before].filter((f) => !filters.includes(f)));
+            assert.ok(sameSet(after, expected), `unsubscribe: ${fc.stringify([...after])}, expected ${fc.stringify([...expected])}, for ${show(m)}`);
+            if (!sameSet(before, after)) changed++;
+          } else if (m.action === 'getSubscriptions') {
+            assert.ok(sameSet(before, after), 'getSubscriptions changes nothing');
+            const list = io.out.filter((o) => o.fuzzId === id);
+            assert.equal(list.length, 1, 'getSubscriptions answers once');
+            assert.ok(Array.isArray(list[0].payload));
+            listed++;
+          } else assert.fail(`action ${show(m)} was neither done nor refused`);
+        }
+        assert.ok(brokerUp(), 'the connection survived (the broker never disconnected us)');
+      }, arb, [
+        // Always tried first: one of each edge the random run may or may not reach.
+        [
+          { payload: 1, action: 'subscribe', topic: ['fuzz/in/e1', 'a/#/b'] },
+          { payload: 1, action: 'subscribe', topic: ['fuzz/in/e2', 42] },
+          { payload: 1, action: 'subscribe', topic: 'fuzz/in/e3', qos: Symbol('qos') },
+          { payload: 1, action: 'subscribe', topic: 'fuzz/in/e4', qos: Object.create(null) as object },
+          { payload: 1, action: 'subscribe', topic: 'x'.repeat(70_000) },
+          { payload: 1, action: 'subscribe', topic: 'fuzz/\n[ERROR] forged log line \u001b[31m' },
+        ],
+        [
+          { payload: 1, action: 'unsubscribe', topic: true },
+          { payload: 1, action: 'subscribe', topic: ['$share/g/fuzz/in/s', 'fuzz/in/+/x'], qos: '2' },
+          { payload: 1, action: 'getSubscriptions' },
+          { payload: 1, action: 'unsubscribe', topic: ['fuzz/in/+/x', 7, 'not/subscribed'] },
+          { payload: 1, action: 'unsubscribe' },
+        ],
+      ]);
+
+      // After all that, a valid subscription still delivers.
+      const [last] = await drive(io, [{ action: 'subscribe', topic: 'fuzz/in/final/+', qos: 1 }], { allowCatch: false });
+      assert.ok(io.completed.some((c) => c.fuzzId === last));
+      model.add('fuzz/in/final/+');
+      await pub.publishAsync('fuzz/in/final/x', '{"ok":1}', { qos: 1 });
+      const got = await waitFor(() => io.out.find((o) => o.topic === 'fuzz/in/final/x'), 5000, 'the final publish on the node output');
+      assert.deepEqual(got.payload, { ok: 1 });
+
+      const log = mosq.log().slice(logStart);
+      const atBroker = brokerFilters(log, 'fuzz-sub');
+      assert.ok(atBroker.length > 0, 'the broker log shows the SUBSCRIBE filters');
+      for (const f of atBroker) assert.equal(checkSubscriptionFilter(f), undefined, `only valid filters at the broker: ${JSON.stringify(f).slice(0, 200)}`);
+      for (const f of model) assert.ok(atBroker.includes(f), `the subscribed filter ${JSON.stringify(f)} reached the broker`);
+      assert.doesNotMatch(log, /Client fuzz-sub disconnected|Bad socket read\/write on client fuzz-sub|protocol error|malformed/i, 'the broker never dropped the subscriber');
+      console.log(`[figures] nodes: secure-mqtt-in: ${changed} actions changed subscriptions, ${refused} refused with a catchable error, ${listed} listed; ${atBroker.length} filters in SUBSCRIBE packets at Mosquitto (${new Set(atBroker).size} distinct), all valid`);
+      const found = [...violations].map(([kind, v]) => `  - ${kind}: ${v.n} input(s); first: ${v.first}`);
+      assert.ok(found.length === 0, `secure-mqtt-in: refusals that are not clean (src bugs, by kind):\n${found.join('\n')}`);
+    } finally {
+      await pub.endAsync(true);
     }
   });
 

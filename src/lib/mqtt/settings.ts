@@ -68,6 +68,6 @@ export function numberInRange(value: unknown, min: number, max: number, fallback
 }
 
 export function parseQos(value: unknown): 0 | 1 | 2 {
-  const n = Number(value);
+  const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : 0;
   return n === 1 || n === 2 ? n : 0;
 }

@@ -84,9 +84,9 @@ export class Bme280 {
       });
     }
     const reading = convert(model, calibration, adcT, adcP, adcH);
-    // The datasheet's compensation returns 0 rather than divide by zero (P1 of 0: corrupt calibration).
+    // The datasheet's compensation returns 0 rather than divide by zero (a corrupt calibration, e.g. dig_P1 = 0).
     if (reading.values.pressure === 0) {
-      throw new HardwareError('badReading', 'ENODATA', `${model} ${this.where()}: pressure calibration is invalid (dig_P1 = 0)`, {
+      throw new HardwareError('badReading', 'ENODATA', `${model} ${this.where()}: pressure calibration is invalid (the compensation would divide by zero)`, {
         what: `${model} ${this.where()}`,
         detail: 'invalid pressure calibration',
       });

@@ -73,7 +73,7 @@ export = function register(RED: NodeAPI): void {
 
     async function subscribe(filter: string, options: SubscribeOptions): Promise<void> {
       const bad = checkSubscriptionFilter(filter);
-      if (bad) throw new Error(`invalid topic filter "${filter}": ${bad.message}`);
+      if (bad) throw new Error(`invalid topic filter ${quoted(filter)}: ${bad.message}`);
       if (subscriptions.has(filter)) await unsubscribe(filter);
       warnIfUnreadable(filter);
       const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
@@ -123,12 +123,17 @@ export = function register(RED: NodeAPI): void {
       const run = async (): Promise<void> => {
         if (action === 'subscribe') {
           const qos = parseQos(msg.qos);
-          if (msg.qos !== undefined && qos === undefined) throw new Error('msg.qos must be 0, 1 or 2');
+          if (msg.qos !== undefined && msg.qos !== null && msg.qos !== '' && qos === undefined) throw new Error('msg.qos must be 0, 1 or 2');
           if (filters.length === 0) throw new Error('msg.topic must name the filter(s) to subscribe to');
+          // Every filter is checked before any is subscribed: a refused message changes nothing.
+          const checked: string[] = [];
           for (const f of filters) {
             if (typeof f !== 'string') throw new Error('msg.topic must be a string or an array of strings');
-            await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos });
+            const bad = checkSubscriptionFilter(f);
+            if (bad) throw new Error(`invalid topic filter ${quoted(f)}: ${bad.message}`);
+            checked.push(f);
           }
+          for (const f of checked) await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos });
         } else if (action === 'unsubscribe') {
           const all = rawTopic === true || rawTopic === undefined;
           const list = all ? [...subscriptions.keys()] : filters;
@@ -157,8 +162,18 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('secure-mqtt-in', SecureMqttIn as (this: never, def: never) => void);
 };
 
+/** 0, 1 or 2 given as a number or a digit; anything else (absent, a Symbol, an object) is undefined. */
 function parseQos(v: unknown): QoS | undefined {
-  if (v === undefined || v === '' || v === null) return undefined;
-  const n = Number(v);
-  return n === 0 || n === 1 || n === 2 ? n : undefined;
+  if (typeof v === 'number') return v === 0 || v === 1 || v === 2 ? v : undefined;
+  if (typeof v === 'string' && /^\s*[012]\s*$/.test(v)) return Number(v) as QoS;
+  return undefined;
+}
+
+/** A filter as it may appear in a log line: escaped (no raw newline or control character) and cut short. */
+function quoted(filter: string): string {
+  // JSON escapes C0 controls and lone surrogates; DEL, C1 controls and line separators are escaped here.
+  return JSON.stringify(filter.length > 80 ? `${filter.slice(0, 80)}…` : filter).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
