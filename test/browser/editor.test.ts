@@ -212,6 +212,13 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await page.locator('#node-config-input-host').waitFor({ state: 'visible' });
     await waitForTrayToSettle(page);
     assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every connection dialog text is translated');
+    // TLS settings (on the Security tab, not the one shown) are switched on only for the TLS transports.
+    const tlsShown = async (): Promise<boolean> =>
+      page.locator('.red-ui-tray .form-row.secure-mqtt-broker-tls').first().evaluate((el) => (el as unknown as { style: { display: string } }).style.display !== 'none');
+    for (const [transport, shown] of [['mqtt', false], ['mqtts', true], ['ws', false], ['wss', true], ['mqtt', false]] as const) {
+      await page.locator('#node-config-input-transport').selectOption(transport);
+      await waitUntil(`TLS settings ${shown ? 'shown' : 'hidden'} for ${transport}`, async () => ((await tlsShown()) === shown ? true : undefined));
+    }
     await typeInto(page, '#node-config-input-host', '127.0.0.1');
     await typeInto(page, '#node-config-input-port', '99999');
     await waitForInputError(page, '#node-config-input-port', true);
@@ -266,6 +273,17 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     const id = await dragFromPalette(page, 'telemetry-sensor', 300, 280);
     await openNodeDialog(page, id);
     assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every dialog text is translated');
+    // The address choices follow the sensor type; 1-Wire and GPIO sensors have no I2C address at all.
+    const addresses = async (): Promise<string[]> => page.locator('#node-input-address option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+    await page.locator('#node-input-sensorType').selectOption('sht4x');
+    assert.deepEqual(await addresses(), ['0x44', '0x45', '0x46']);
+    await page.locator('#node-input-sensorType').selectOption('ads1115');
+    assert.deepEqual(await addresses(), ['0x48', '0x49', '0x4a', '0x4b']);
+    await page.locator('#node-input-sensorType').selectOption('ds18b20');
+    await page.locator('#node-input-address').waitFor({ state: 'hidden' });
+    await page.locator('#node-input-sensorType').selectOption('bme280');
+    assert.deepEqual(await addresses(), ['0x76', '0x77']);
+    await page.locator('#node-input-address').waitFor({ state: 'visible' });
     await page.locator('#node-input-backend').selectOption('simulated');
     await page.locator('.telemetry-sensor-sim-tip').waitFor({ state: 'visible' });
     await typeInto(page, '#node-input-interval', '-5');

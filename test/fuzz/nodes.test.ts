@@ -390,7 +390,14 @@ describe('fuzz: nodes under hostile messages', () => {
       const io = await load(nodeModule('telemetry-reduce'), harness({ ...def }));
       await fuzz(label, RUNS, async (msgs) => {
         const ids = await drive(io, msgs, { allowCatch: false });
-        for (const id of ids) assert.ok(io.bad.filter((m) => m.fuzzId === id).length <= 1);
+        for (const id of ids) {
+          const bad = io.bad.filter((m) => m.fuzzId === id);
+          assert.ok(bad.length <= 1);
+          for (const m of bad) {
+            const e = errorOf(m);
+            assert.ok(typeof e.code === 'string' && typeof e.message === 'string' && e.message.length > 0, `a refusal carries msg.error: ${fc.stringify(m.error).slice(0, 200)}`);
+          }
+        }
       });
       for (const m of io.out) {
         if (def.mode === 'batch') continue;
