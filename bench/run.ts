@@ -191,7 +191,7 @@ function table(results: Result[]): string {
       const raw = get('raw MQTT.js');
       const core = get('core mqtt out');
       const ours = get('secure mqtt out');
-      rows.push(`| ${qos} | ${burst} | ${Math.round(raw)} | ${Math.round(core)} | ${Math.round(ours)} | ${(ours / raw).toFixed(2)}x | ${(ours / core).toFixed(1)}x |`);
+      rows.push(`| ${qos} | ${burst} | ${Math.round(raw)} | ${Math.round(core)} | ${Math.round(ours)} | ${(ours / raw).toFixed(2)}x | ${(ours / core).toFixed(2)}x |`);
     }
   }
   for (const qos of QOS) {
