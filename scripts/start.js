@@ -72,7 +72,13 @@ async function embeddedBroker() {
     console.log(`[start] using the MQTT broker already listening on 127.0.0.1:${MQTT_PORT}`);
     return { mqtt5: true, close: async () => undefined };
   }
-  if (process.env.NRST_BROKER !== 'aedes' && mosquittoInstalled()) return startMosquitto();
+  if (process.env.NRST_BROKER !== 'aedes' && mosquittoInstalled()) {
+    try {
+      return await startMosquitto();
+    } catch (err) {
+      console.log(`[start] Mosquitto did not start (${err.message}); using aedes instead`);
+    }
+  }
   return startAedes();
 }
 

@@ -34,7 +34,6 @@ interface Pending {
   done: DoneFn;
 }
 
-
 export = function register(RED: NodeAPI): void {
   const t = messages(RED, enUS);
   const short = (code: NotSent['code']): string => t(`secure-mqtt-out.refusal.${code}`);
