@@ -87,14 +87,16 @@ describe('secure-mqtt-out: publishing', () => {
     await w.close();
   });
 
-  test('v5 QoS 1: a publish the broker refuses (0x87) leaves on output 2 as BROKER_DENIED even without local rules', async () => {
-    await helper.load(modules, publishFlow(mosq.port, { topic: 'locked/door', qos: '1' }, { protocolVersion: '5' }), { b1: { user: 'writer' } });
-    const c = collect();
-    const p1 = await connected();
-    p1.receive({ payload: 'open' });
-    await waitFor(() => c.notSent.length === 1, 5000, 'refusal');
-    assert.deepEqual(c.notSent[0].error, { code: 'BROKER_DENIED', message: 'broker refused the message: not authorized', reasonCode: 0x87 });
-    await waitFor(() => c.caught.length === 1, 2000, 'catch');
-    assert.equal(c.ok.length, 0);
-  });
+  for (const qos of ['1', '2']) {
+    test(`v5 QoS ${qos}: a publish the broker refuses (0x87 on the ${qos === '1' ? 'PUBACK' : 'PUBREC'}) leaves on output 2 as BROKER_DENIED even without local rules`, async () => {
+      await helper.load(modules, publishFlow(mosq.port, { topic: 'locked/door', qos }, { protocolVersion: '5' }), { b1: { user: 'writer' } });
+      const c = collect();
+      const p1 = await connected();
+      p1.receive({ payload: 'open' });
+      await waitFor(() => c.notSent.length === 1, 5000, 'refusal');
+      assert.deepEqual(c.notSent[0].error, { code: 'BROKER_DENIED', message: 'broker refused the message: not authorized', reasonCode: 0x87 });
+      await waitFor(() => c.caught.length === 1, 2000, 'catch');
+      assert.equal(c.ok.length, 0);
+    });
+  }
 });
