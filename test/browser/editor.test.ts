@@ -395,4 +395,33 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
       'no failed request and nothing fetched from outside 127.0.0.1',
     );
   });
+
+  step('publish dialog: with access rules on the connection, it says whether the typed topic is allowed', async () => {
+    const flows = [
+      { id: 'acl-tab', type: 'tab', label: 'acl check' },
+      {
+        id: 'acl-broker', type: 'secure-mqtt-broker', name: 'ruled broker', host: '127.0.0.1', port: String(mosquitto.port),
+        aclSource: 'acl-inline', aclText: 'topic write plant/#\ntopic deny plant/secret\n', aclIdentity: 'credentials',
+      },
+      { id: 'acl-pub', type: 'secure-mqtt-out', z: 'acl-tab', name: 'ruled publish', broker: 'acl-broker', topic: 'plant/line1', x: 300, y: 100, wires: [[], []] },
+    ];
+    const res = await red.api('POST', '/flows', { flows });
+    assert.equal(res.status, 200, res.text);
+    // Reload the editor (the palette keeps only the pack's category open, so wait for the node, not the palette).
+    await page.goto(red.url);
+    await workspaceNode(page, 'acl-pub').waitFor();
+    await waitUntil('the editor to finish loading', async () => ((await page.locator('#red-ui-loading-progress').isVisible()) ? undefined : true));
+    await openNodeDialog(page, 'acl-pub');
+    const acl = page.locator('#secure-mqtt-out-acl-status');
+    const says = async (re: RegExp, what: string): Promise<void> =>
+      void (await waitUntil(what, async () => (re.test((await acl.textContent()) ?? '') ? true : undefined)));
+    await says(/^✔ allowed by the broker's rules: .*plant\/#/, 'allowed for plant/line1');
+    await typeInto(page, '#node-input-topic', 'plant/secret');
+    await says(/^✖ the broker would refuse this topic: .*deny plant\/secret/, 'denied for plant/secret');
+    await typeInto(page, '#node-input-topic', 'office/door');
+    await says(/^✖ the broker would refuse this topic: no rule matched/, 'denied where no rule matches');
+    await shot('dialog-secure-mqtt-out-acl.png');
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-topic').waitFor({ state: 'detached' });
+  });
 });
