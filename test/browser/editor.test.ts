@@ -214,7 +214,7 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every connection dialog text is translated');
     // TLS settings (on the Security tab, not the one shown) are switched on only for the TLS transports.
     const tlsShown = async (): Promise<boolean> =>
-      page.locator('.red-ui-tray .form-row.secure-mqtt-broker-tls').first().evaluate((el) => (el as unknown as { style: { display: string } }).style.display !== 'none');
+      page.locator('.red-ui-tray .form-row.secure-mqtt-broker-tls').first().evaluate((el: unknown) => (el as { style: { display: string } }).style.display !== 'none');
     for (const [transport, shown] of [['mqtt', false], ['mqtts', true], ['ws', false], ['wss', true], ['mqtt', false]] as const) {
       await page.locator('#node-config-input-transport').selectOption(transport);
       await waitUntil(`TLS settings ${shown ? 'shown' : 'hidden'} for ${transport}`, async () => ((await tlsShown()) === shown ? true : undefined));
@@ -274,7 +274,7 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await openNodeDialog(page, id);
     assert.deepEqual(await rawMessageKeys(page, '.red-ui-tray', KEY_PREFIXES), [], 'every dialog text is translated');
     // The address choices follow the sensor type; 1-Wire and GPIO sensors have no I2C address at all.
-    const addresses = async (): Promise<string[]> => page.locator('#node-input-address option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+    const addresses = async (): Promise<string[]> => page.locator('#node-input-address option').evaluateAll((os: unknown[]) => os.map((o) => (o as { value: string }).value));
     await page.locator('#node-input-sensorType').selectOption('sht4x');
     assert.deepEqual(await addresses(), ['0x44', '0x45', '0x46']);
     await page.locator('#node-input-sensorType').selectOption('ads1115');

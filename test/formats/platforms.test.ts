@@ -106,7 +106,7 @@ test('Home Assistant: retained configs (golden) then state; configs only again w
   const third = f.format(reading({ ...BME280_MSG, payload: { temperature: 1, door: true } }));
   assert.ok(third.ok);
   assert.deepEqual(third.value.map((m) => m.topic), ['homeassistant/binary_sensor/greenhouse-1/bme280_door/config', 'telemetry/greenhouse-1/bme280/state']);
-  assert.deepEqual(JSON.parse(third.value[1].payload as string), { temperature: 1, door: 'ON' });
+  assert.deepEqual(JSON.parse(third.value[1].payload as string) as unknown, { temperature: 1, door: 'ON' });
 });
 
 test('Home Assistant: "online" on the status topic re-sends every config; other messages are not control', () => {

@@ -94,7 +94,7 @@ test('format: BME280 reading matches the golden pack byte for byte, and resolves
   assert.equal(m.topic, 'senml/greenhouse-1');
   assert.equal(m.contentType, SENML_CONTENT_TYPE);
   assert.equal(m.payload, golden('senml-bme280.json').trim());
-  const back = resolved(JSON.parse(m.payload as string));
+  const back = resolved(JSON.parse(m.payload as string) as unknown);
   assert.deepEqual(back.map((x) => [x.n, x.t, x.u, x.v]), [
     ['greenhouse-1:temperature', T0 / 1000, 'Cel', 25.08],
     ['greenhouse-1:pressure', T0 / 1000, 'Pa', 100653.25],
@@ -121,7 +121,7 @@ test('format: {measurement} in the topic gives one pack per measurement', () => 
   const out = f.value.format(reading());
   assert.ok(out.ok);
   assert.deepEqual(out.value.map((m) => m.topic), ['senml/greenhouse-1/temperature', 'senml/greenhouse-1/pressure', 'senml/greenhouse-1/humidity']);
-  assert.deepEqual(JSON.parse(out.value[1].payload as string), [{ bn: 'greenhouse-1:', bt: T0 / 1000, n: 'pressure', u: 'Pa', v: 100653.25 }]);
+  assert.deepEqual(JSON.parse(out.value[1].payload as string) as unknown, [{ bn: 'greenhouse-1:', bt: T0 / 1000, n: 'pressure', u: 'Pa', v: 100653.25 }]);
 });
 
 test('format: the drivers\' °C and °F become the registered SenML units Cel and Far; others pass unchanged', () => {

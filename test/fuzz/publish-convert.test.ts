@@ -71,7 +71,7 @@ describe('fuzz: publish preparation and received-message conversion', () => {
         // MQTT 5 string and binary properties are limited to 65,535 bytes.
         assert.ok(sizes.every((x) => Buffer.byteLength(x) <= 65535), 'a property longer than 65,535 bytes was prepared');
         // An own "__proto__" key in msg.userProperties must stay a key, not replace the copy's prototype.
-        if (p?.userProperties) assert.equal(Object.getPrototypeOf(p.userProperties), Object.prototype, 'userProperties prototype replaced');
+        if (p?.userProperties) assert.equal(Object.getPrototypeOf(p.userProperties) as unknown, Object.prototype, 'userProperties prototype replaced');
         // MQTT.js neither sends nor settles a publish with an empty userProperties object.
         if (p?.userProperties) assert.ok(Object.keys(p.userProperties).length > 0, 'empty userProperties prepared');
         if (p?.userProperties) {

@@ -46,9 +46,9 @@ test('a user property named __proto__ stays a property and leaves the prototype 
   const r = preparePublish({ topic: 'a', payload: 'x', userProperties }, v5);
   assert.ok(r.ok);
   const up = r.request.properties?.userProperties as Record<string, unknown>;
-  assert.equal(Object.getPrototypeOf(up), Object.prototype);
+  assert.equal(Object.getPrototypeOf(up) as unknown, Object.prototype);
   assert.deepEqual(Object.getOwnPropertyNames(up), ['__proto__', 'b']);
-  assert.equal(Object.getOwnPropertyDescriptor(up, '__proto__')?.value, 'x');
+  assert.equal(Object.getOwnPropertyDescriptor(up, '__proto__')?.value as unknown, 'x');
 });
 
 test('strings Mosquitto would disconnect us for are refused before they are queued', () => {

@@ -58,7 +58,7 @@ describe('secure-mqtt-broker: shared connection and lifecycle', () => {
     const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, protocolVersion: 5 });
     const got: Array<{ payload: string; props: unknown }> = [];
     // JSON round trip: the parser's objects have no prototype, which deepEqual would count as a difference.
-    watcher.on('message', (_t, payload, packet) => got.push({ payload: payload.toString(), props: JSON.parse(JSON.stringify(packet.properties ?? null)) }));
+    watcher.on('message', (_t, payload, packet) => got.push({ payload: payload.toString(), props: JSON.parse(JSON.stringify(packet.properties ?? null)) as unknown }));
     await watcher.subscribeAsync('life/#');
     const props = (kind: string): string => JSON.stringify({ contentType: 'text/plain', userProperties: { kind } });
     await helper.load(modules, [

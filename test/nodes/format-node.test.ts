@@ -35,7 +35,7 @@ describe('telemetry-format node', () => {
     assert.equal(m.correlation, 'abc');
     assert.equal(m.retain, undefined, 'a retained input does not make the output retained');
     assert.equal(m.qos, undefined);
-    assert.deepEqual(JSON.parse(m.payload as string)[0], { bn: 'greenhouse-1:', bt: T0 / 1000, n: 'temperature', u: 'Cel', v: 25.08 });
+    assert.deepEqual((JSON.parse(m.payload as string) as unknown[])[0], { bn: 'greenhouse-1:', bt: T0 / 1000, n: 'temperature', u: 'Cel', v: 25.08 });
     await settle();
     assert.equal(io.bad.length, 0);
   });

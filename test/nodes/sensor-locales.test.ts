@@ -29,7 +29,7 @@ function catalogue(node: string, lang: string): Record<string, Record<string, st
 }
 
 function keys(o: object, prefix = ''): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  return Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
 test('the editor offers exactly the addresses the lib accepts for each sensor type', () => {

@@ -50,7 +50,7 @@ function negotiate(port: number, ca: string, opts: tls.ConnectionOptions = {}): 
       resolve(sock.getProtocol() ?? 'none');
       sock.destroy();
     });
-    sock.once('error', (err) => resolve(`error: ${err.message}`));
+    sock.once('error', (err: Error) => resolve(`error: ${err.message}`));
   });
 }
 

@@ -80,8 +80,9 @@ export function resolveSenml(pack: unknown, nowSeconds: number): Result<Resolved
   let bs = 0;
   let bver: number | undefined;
   const out: ResolvedRecord[] = [];
-  for (let i = 0; i < pack.length; i++) {
-    const checked = checkRecord(pack[i], i);
+  const records: unknown[] = pack;
+  for (let i = 0; i < records.length; i++) {
+    const checked = checkRecord(records[i], i);
     if (!checked.ok) return checked;
     const r = checked.value;
     // A base field applies to its own record and every later one until set again.

@@ -151,7 +151,7 @@ export function parseProperties(json: string): Props | string {
     const up = src.userProperties;
     if (typeof up !== 'object' || up === null || Array.isArray(up)) return 'userProperties must be an object of strings';
     const entries: Record<string, string> = {};
-    for (const [k, v] of Object.entries(up)) {
+    for (const [k, v] of Object.entries(up as Record<string, unknown>)) {
       if (typeof v !== 'string') return `user property "${k}" must be a string`;
       entries[k] = v;
     }

@@ -143,11 +143,11 @@ function v5Properties(msg: MessageFields, defaults: PublishDefaults): PublishPro
 function userProperties(up: unknown): Record<string, string | string[]> | string {
   if (typeof up !== 'object' || up === null || Array.isArray(up)) return 'msg.userProperties must be an object';
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(up)) {
+  for (const [k, v] of Object.entries(up as Record<string, unknown>)) {
     let value: string | string[];
     if (typeof v === 'string') value = v;
     else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) value = v as string[];
+    else if (Array.isArray(v) && (v as unknown[]).every((x) => typeof x === 'string')) value = v as string[];
     else return `user property "${cut(k)}" must be a string`;
     if (Array.isArray(value) && value.length === 0) continue;
     const bad = checkUtf8String(k, 'a user property name') ?? [value].flat().map((x) => checkUtf8String(x, `user property "${cut(k)}"`)).find(Boolean);
