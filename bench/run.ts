@@ -144,7 +144,7 @@ async function throughput(mosq: RunningMosquitto, red: NodeRedProcess): Promise<
  * An acl_file of exactly `rules` rule lines (user lines not counted). Half of them sit in the block of the user
  * being checked, so a per-user linear scan would pay for every one; the rest belong to other users.
  */
-function aclFile(rules: number): string {
+function aclFile(rules: number): { text: string; own: number } {
   const lines: string[] = [];
   let count = 0;
   const rule = (line: string): void => {
@@ -160,13 +160,13 @@ function aclFile(rules: number): string {
     lines.push(`user device-${u}`);
     for (let i = 0; i < 10 && count < rules; i++) rule(`topic write site/${u}/zone${i}/+/#`);
   }
-  return lines.join('\n');
+  return { text: lines.join('\n'), own };
 }
 
 /** Nanoseconds per write check for device-0: its own rules (allowed and denied), the pattern, and no match. */
 function aclCost(rules: number): number {
-  const acl = parseMosquittoAcl(aclFile(rules));
-  const own = Math.floor((rules - 2) / 2);
+  const { text, own } = aclFile(rules);
+  const acl = parseMosquittoAcl(text);
   const who = { username: 'device-0', clientId: 'c0' };
   const topics = Array.from({ length: 64 }, (_, i) => {
     if (i % 4 === 0) return `devices/device-0/t${i}`;

@@ -57,9 +57,7 @@ process.once('exit', () => {
 });
 
 /** Debian's dynamic-security plugin, under the multiarch directory of this machine (x86_64, aarch64, ...). */
-export const DYNSEC_PLUGIN = findDynsecPlugin();
-
-function findDynsecPlugin(): string {
+function dynsecPlugin(): string {
   const candidates = ['/usr/lib', ...fs.readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu') || d.endsWith('-linux-gnueabihf')).map((d) => path.join('/usr/lib', d))];
   const found = candidates.map((d) => path.join(d, 'mosquitto_dynamic_security.so')).find((f) => fs.existsSync(f));
   return found ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
@@ -95,7 +93,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Runni
   if (opts.dynamicSecurity) {
     const file = path.join(dir, 'dynamic-security.json');
     fs.writeFileSync(file, JSON.stringify(opts.dynamicSecurity), { mode: 0o644 });
-    lines.push(`plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${file}`);
+    lines.push(`plugin ${dynsecPlugin()}`, `plugin_opt_config_file ${file}`);
   }
   const anonymous = opts.allowAnonymous ?? (!opts.passwords && !opts.dynamicSecurity);
   lines.push(`allow_anonymous ${anonymous}`);

@@ -71,9 +71,8 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
+    /** Subscribes a filter that validFilter() accepted. */
     async function subscribe(filter: string, options: SubscribeOptions): Promise<void> {
-      const bad = checkSubscriptionFilter(filter);
-      if (bad) throw new Error(`invalid topic filter ${quoted(filter)}: ${bad.message}`);
       if (subscriptions.has(filter)) await unsubscribe(filter);
       warnIfUnreadable(filter);
       const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
@@ -105,14 +104,16 @@ export = function register(RED: NodeAPI): void {
 
     const staticFilter = (def.topic ?? '').trim();
     if (staticFilter) {
-      subscribe(staticFilter, baseOptions).catch((err: Error) => {
-        // SUBACK refusals are reported by onRefused; anything else (an invalid filter) here.
-        if (!err.name.startsWith('Subscribe')) {
-          problem = t('secure-mqtt-in.status.invalidFilter');
-          node.status({ fill: 'red', shape: 'ring', text: problem });
-          node.error(err.message);
-        }
-      });
+      Promise.resolve()
+        .then(() => subscribe(validFilter(staticFilter), baseOptions))
+        .catch((err: Error) => {
+          // SUBACK refusals are reported by onRefused; anything else (an invalid filter) here.
+          if (!err.name.startsWith('Subscribe')) {
+            problem = t('secure-mqtt-in.status.invalidFilter');
+            node.status({ fill: 'red', shape: 'ring', text: problem });
+            node.error(err.message);
+          }
+        });
     }
 
     let queue: Promise<void> = Promise.resolve();
@@ -126,13 +127,7 @@ export = function register(RED: NodeAPI): void {
           if (msg.qos !== undefined && msg.qos !== null && msg.qos !== '' && qos === undefined) throw new Error('msg.qos must be 0, 1 or 2');
           if (filters.length === 0) throw new Error('msg.topic must name the filter(s) to subscribe to');
           // Every filter is checked before any is subscribed: a refused message changes nothing.
-          const checked: string[] = [];
-          for (const f of filters) {
-            if (typeof f !== 'string') throw new Error('msg.topic must be a string or an array of strings');
-            const bad = checkSubscriptionFilter(f);
-            if (bad) throw new Error(`invalid topic filter ${quoted(f)}: ${bad.message}`);
-            checked.push(f);
-          }
+          const checked = filters.map(validFilter);
           for (const f of checked) await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos });
         } else if (action === 'unsubscribe') {
           const all = rawTopic === true || rawTopic === undefined;
@@ -161,6 +156,14 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('secure-mqtt-in', SecureMqttIn as (this: never, def: never) => void);
 };
+
+/** The filter, or an error naming it (escaped and cut short) and what is wrong with it. */
+function validFilter(filter: unknown): string {
+  if (typeof filter !== 'string') throw new Error('msg.topic must be a string or an array of strings');
+  const bad = checkSubscriptionFilter(filter);
+  if (bad) throw new Error(`invalid topic filter ${quoted(filter)}: ${bad.message}`);
+  return filter;
+}
 
 /** 0, 1 or 2 given as a number or a digit; anything else (absent, a Symbol, an object) is undefined. */
 function parseQos(v: unknown): QoS | undefined {

@@ -1,6 +1,7 @@
 // A hardware failure as a node shows it: translated error text (English from the lib when the catalogue has
 // no entry) and a short red status.
 import { HardwareError, isHardwareError, type FaultKey } from '../../lib/hardware/hardware-error';
+import { translate, type Translate } from './messages';
 import type { NodeAPI, NodeStatus } from './node-red';
 
 /**
@@ -27,12 +28,6 @@ const SHORT: Record<FaultKey, string> = {
   unknown: 'error',
 };
 
-/** RED._ with a fallback for keys the catalogue lacks (RED._ then returns the key itself). */
-export function translate(RED: NodeAPI, key: string, params: Record<string, string | number>, fallback: string): string {
-  const text = RED._(key, params);
-  return !text || text === key ? fallback : text;
-}
-
 export interface NodeFault {
   error: HardwareError;
   status: NodeStatus;
@@ -47,10 +42,11 @@ export function nodeFault(RED: NodeAPI, type: string, err: unknown): NodeFault {
   return { error: new HardwareError(hw.key, hw.code, message, hw.params), status: { fill: 'red', shape: 'ring', text } };
 }
 
-export function configProblem(RED: NodeAPI, type: string, problems: string[]): NodeFault {
-  const message = `${translate(RED, `${type}.errors.invalidConfig`, {}, 'invalid configuration')}: ${problems.join('; ')}`;
+/** `t` is the node's catalogue, whose errors.invalidConfig and status.invalidConfig say what is wrong. */
+export function configProblem(t: Translate, type: string, problems: string[]): NodeFault {
+  const message = `${t(`${type}.errors.invalidConfig`)}: ${problems.join('; ')}`;
   return {
     error: new HardwareError('unknown', 'ECONFIG', message),
-    status: { fill: 'red', shape: 'ring', text: translate(RED, `${type}.status.invalidConfig`, {}, 'invalid config') },
+    status: { fill: 'red', shape: 'ring', text: t(`${type}.status.invalidConfig`) },
   };
 }

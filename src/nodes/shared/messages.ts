@@ -8,13 +8,18 @@ export interface Catalogue {
 export type Vars = Record<string, string | number>;
 export type Translate = (key: string, vars?: Vars) => string;
 
+/** RED._ with a fallback for keys it cannot answer (it then returns the key itself). */
+export function translate(RED: NodeAPI, key: string, vars: Vars, fallback: string): string {
+  const text = RED._(key, vars);
+  return !text || text === key ? fallback : text;
+}
+
 /** `enUS` is the node's en-US catalogue file (`{ "<type>": { ... } }`); keys are given as "<type>.a.b". */
 export function messages(RED: NodeAPI, enUS: Catalogue): Translate {
   return (key, vars = {}) => {
-    const text = RED._(key, vars);
-    if (typeof text === 'string' && text !== '' && text !== key) return text;
     const raw = lookup(enUS, key);
-    return raw === undefined ? key : raw.replace(/__(\w+)__/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+    const fallback = raw === undefined ? key : raw.replace(/__(\w+)__/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+    return translate(RED, key, vars, fallback);
   };
 }
 

@@ -3,7 +3,9 @@ import { parseGpioInConfig } from '../../lib/hardware/gpio-config';
 import type { TimerHandle } from '../../lib/hardware/timers';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
 import { backendFor } from '../../lib/sensors/backends';
-import { configProblem, nodeFault, STARTUP_DELAY_MS, translate } from '../shared/hardware-fault';
+import { configProblem, nodeFault, STARTUP_DELAY_MS } from '../shared/hardware-fault';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/telemetry-gpio-in.json';
 import type { NodeAPI, NodeDef, NodeInstance } from '../shared/node-red';
 
 interface GpioInDef extends NodeDef {
@@ -22,13 +24,15 @@ const OPEN_RETRY_MIN_MS = 1000;
 const OPEN_RETRY_MAX_MS = 60000;
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function TelemetryGpioIn(this: GpioInNode, def: GpioInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const { config, problems } = parseGpioInConfig({ ...def });
     const backend = backendFor(def.backend, problems);
     if (!config || !backend || problems.length) {
-      const fault = configProblem(RED, 'telemetry-gpio-in', problems);
+      const fault = configProblem(t, 'telemetry-gpio-in', problems);
       node.status(fault.status);
       node.error(fault.error);
       return;
@@ -68,7 +72,7 @@ export = function register(RED: NodeAPI): void {
           report(e);
         }
       });
-      node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'telemetry-gpio-in.status.waiting', {}, 'waiting') });
+      node.status({ fill: 'grey', shape: 'ring', text: t('telemetry-gpio-in.status.waiting') });
       if (!config.readOnDeploy) return;
       startup = backend.timers.setTimeout(() => {
         startup = undefined;

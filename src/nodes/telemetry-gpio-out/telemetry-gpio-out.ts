@@ -3,7 +3,9 @@ import { outputDirection, parseBit, parseGpioOutConfig } from '../../lib/hardwar
 import { HardwareError } from '../../lib/hardware/hardware-error';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
 import { backendFor } from '../../lib/sensors/backends';
-import { configProblem, nodeFault, translate } from '../shared/hardware-fault';
+import { configProblem, nodeFault } from '../shared/hardware-fault';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/telemetry-gpio-out.json';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
 
 interface GpioOutDef extends NodeDef {
@@ -16,13 +18,15 @@ interface GpioOutDef extends NodeDef {
 type GpioOutNode = NodeInstance;
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function TelemetryGpioOut(this: GpioOutNode, def: GpioOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const { config, problems } = parseGpioOutConfig({ ...def });
     const backend = backendFor(def.backend, problems);
     if (!config || !backend || problems.length) {
-      const fault = configProblem(RED, 'telemetry-gpio-out', problems);
+      const fault = configProblem(t, 'telemetry-gpio-out', problems);
       node.status(fault.status);
       node.error(fault.error);
       node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(fault.error));
@@ -40,7 +44,7 @@ export = function register(RED: NodeAPI): void {
     };
     const showLevel = (value: Bit): void => {
       const word = value ? 'on' : 'off';
-      if (!closed) node.status({ fill: value ? 'green' : 'grey', shape: 'dot', text: translate(RED, `telemetry-gpio-out.status.${word}`, {}, word) });
+      if (!closed) node.status({ fill: value ? 'green' : 'grey', shape: 'dot', text: t(`telemetry-gpio-out.status.${word}`) });
     };
 
     async function open(): Promise<GpioLine> {
@@ -77,8 +81,8 @@ export = function register(RED: NodeAPI): void {
       const value = parseBit(msg.payload);
       if (value === undefined) {
         const shown = typeof msg.payload === 'string' ? `"${msg.payload}"` : typeof msg.payload === 'object' ? JSON.stringify(msg.payload) ?? 'undefined' : String(msg.payload);
-        const text = translate(RED, 'telemetry-gpio-out.errors.invalidPayload', { value: shown }, `payload must be 0/1, true/false or "on"/"off" (got ${shown}); the pin was not changed`);
-        node.status({ fill: 'red', shape: 'ring', text: translate(RED, 'telemetry-gpio-out.status.invalidPayload', {}, 'invalid payload') });
+        const text = t('telemetry-gpio-out.errors.invalidPayload', { value: shown });
+        node.status({ fill: 'red', shape: 'ring', text: t('telemetry-gpio-out.status.invalidPayload') });
         done(new HardwareError('badReading', 'EINVAL', text, { value: shown }));
         return;
       }

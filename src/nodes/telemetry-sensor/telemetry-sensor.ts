@@ -4,7 +4,9 @@ import { ReadScheduler } from '../../lib/sensors/read-scheduler';
 import { readingMessage, readingSummary, type ReadingMessage } from '../../lib/sensors/reading-message';
 import { parseSensorConfig, type SensorFields } from '../../lib/sensors/sensor-config';
 import { createSensorReader } from '../../lib/sensors/sensor-reader';
-import { configProblem, nodeFault, STARTUP_DELAY_MS, translate } from '../shared/hardware-fault';
+import { configProblem, nodeFault, STARTUP_DELAY_MS } from '../shared/hardware-fault';
+import { messages } from '../shared/messages';
+import enUS from './locales/en-US/telemetry-sensor.json';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
 
 interface SensorDef extends NodeDef, SensorFields {
@@ -18,6 +20,8 @@ type SensorNode = NodeInstance;
 const CLOSE_WAIT_MS = 1000;
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function TelemetrySensor(this: SensorNode, def: SensorDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -25,7 +29,7 @@ export = function register(RED: NodeAPI): void {
     const backend = backendFor(def.backend, problems);
 
     if (!config || !backend || problems.length) {
-      const fault = configProblem(RED, 'telemetry-sensor', problems);
+      const fault = configProblem(t, 'telemetry-sensor', problems);
       node.status(fault.status);
       node.error(fault.error);
       node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(fault.error));
@@ -63,7 +67,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     const idle = (def.backend ?? '').trim() === 'simulated' ? 'simulated' : 'waiting';
-    node.status({ fill: 'grey', shape: 'ring', text: translate(RED, `telemetry-sensor.status.${idle}`, {}, idle) });
+    node.status({ fill: 'grey', shape: 'ring', text: t(`telemetry-sensor.status.${idle}`) });
     scheduler.start(config.intervalMs, STARTUP_DELAY_MS);
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
