@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Outbox } from '../../src/lib/queue/outbox';
 import { DiskSpool } from '../../src/lib/queue/spool';
 import { inFlightLimit, MAX_IN_FLIGHT_ACKED, MAX_IN_FLIGHT_QOS0, Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
-import { PublishError, type PublishOutcome, type PublishRequest } from '../../src/lib/mqtt/connection';
+import { PublishError, type PublishCallback, type PublishOutcome, type PublishRequest } from '../../src/lib/mqtt/connection';
 import type { NotSent } from '../../src/lib/publish/types';
 
 const item = (seq: number, bytes = 10): { seq: number; bytes: number } => ({ seq, bytes });
@@ -97,8 +97,8 @@ test('spool: a torn last line is skipped, and files shrink once everything is se
 class FakeTransport implements PublishTransport {
   connected = true;
   pending: Array<{ req: PublishRequest; resolve: (o: PublishOutcome) => void; reject: (e: PublishError) => void }> = [];
-  publish(r: PublishRequest): Promise<PublishOutcome> {
-    return new Promise((resolve, reject) => this.pending.push({ req: r, resolve, reject }));
+  send(r: PublishRequest, settle: PublishCallback): void {
+    this.pending.push({ req: r, resolve: (o) => settle(undefined, o), reject: (e) => settle(e) });
   }
   ackAll(): void {
     for (const p of this.pending.splice(0)) p.resolve({ reasonCode: 0 });
@@ -109,7 +109,10 @@ class FakeTransport implements PublishTransport {
   }
 }
 
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+// Two turns of the event loop: settlements run, then the refill the publisher schedules for the next turn.
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+};
 
 test('publisher: a window of in-flight publishes; a lost connection gives them back and they go first, in order', async () => {
   const t = new FakeTransport();
@@ -179,4 +182,21 @@ test('publisher: a broker denial settles the message as not sent, with the reaso
   await flush();
   assert.deepEqual(notSent, [{ code: 'BROKER_DENIED', message: 'broker refused the message: not authorized', reasonCode: 0x87 }]);
   assert.equal(pub.stats.denied, 1);
+});
+
+test('publisher: each delivery reaches the status through changed(), even when nothing was queued', async () => {
+  const t = new FakeTransport();
+  let changed = 0;
+  const pub = new Publisher<number>(t, { maxCount: 10, maxBytes: 1e9, policy: 'reject' }, {
+    sent: () => undefined,
+    notSent: () => undefined,
+    changed: () => changed++,
+  });
+  pub.submit(req(1), 4, 1);
+  await flush();
+  const before = changed;
+  t.ackAll();
+  await flush();
+  assert.equal(pub.stats.sent, 1);
+  assert.ok(changed > before, 'the sent count changed, so the status must be told');
 });

@@ -82,9 +82,10 @@ interface SubscriptionEntry {
   granted: number | undefined;
 }
 
-interface PendingPublish {
-  reject: (err: PublishError) => void;
-}
+/** MQTT.js's callback for one publish; called with a PublishError when the connection is lost first. */
+type PendingPublish = (err?: Error, packet?: unknown) => void;
+
+export type PublishCallback = (err: PublishError | undefined, outcome?: PublishOutcome) => void;
 
 export interface ConnectionEvents {
   state: [StateChange];
@@ -165,27 +166,39 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
    * QoS 1/2 when acknowledged. Rejects with a PublishError; never throws synchronously.
    */
   publish(req: PublishRequest): Promise<PublishOutcome> {
+    return new Promise((resolve, reject) => this.send(req, (err, outcome) => (err ? reject(err) : resolve(outcome as PublishOutcome))));
+  }
+
+  /**
+   * publish() without a promise per message, for the publisher's hot path. Calls back exactly once, possibly
+   * before it returns (MQTT.js settles a QoS 0 write that fits the socket buffer at once); never throws.
+   */
+  send(req: PublishRequest, settle: PublishCallback): void {
     const client = this.client;
     if (!client || this.stateValue !== 'connected') {
-      return Promise.reject(new PublishError('NOT_CONNECTED', 'not connected to the broker'));
+      process.nextTick(settle, new PublishError('NOT_CONNECTED', 'not connected to the broker'));
+      return;
     }
-    return new Promise<PublishOutcome>((resolve, reject) => {
-      const entry: PendingPublish = { reject };
-      this.pending.add(entry);
-      const opts: IClientPublishOptions = { qos: req.qos, retain: req.retain ?? false };
-      if (req.properties && this.settings.protocolVersion === 5) opts.properties = req.properties;
-      client.publish(req.topic, req.payload, opts, (err, packet) => {
-        if (!this.pending.delete(entry)) return; // already settled by a connection loss
-        if (!err) {
-          const id = (packet as { messageId?: number } | undefined)?.messageId;
-          const rc = req.qos === 1 && id !== undefined ? this.successCodes.get(id) : undefined;
-          if (rc !== undefined) this.successCodes.delete(id as number);
-          resolve({ reasonCode: rc ?? 0 });
-          return;
-        }
-        reject(toPublishError(err));
-      });
-    });
+    // MQTT.js copies the options it is given, so the common ones can be shared.
+    const opts = req.properties && this.settings.protocolVersion === 5 ? { qos: req.qos, retain: req.retain ?? false, properties: req.properties } : PLAIN_OPTIONS[req.qos][req.retain ? 1 : 0];
+    const done: PendingPublish = (err, packet) => {
+      if (!this.pending.delete(done)) return; // already settled by a connection loss
+      if (err) {
+        settle(err instanceof PublishError ? err : toPublishError(err));
+        return;
+      }
+      const id = (packet as { messageId?: number } | undefined)?.messageId;
+      const rc = req.qos === 1 && id !== undefined ? this.successCodes.get(id) : undefined;
+      if (rc !== undefined) this.successCodes.delete(id as number);
+      settle(undefined, rc === undefined ? DELIVERED : { reasonCode: rc });
+    };
+    this.pending.add(done);
+    try {
+      client.publish(req.topic, req.payload, opts, done);
+    } catch (err) {
+      // The caller may be a timer: a throw here would take Node-RED down.
+      done(err as Error);
+    }
   }
 
   /** Registers a handler for a filter; the broker subscription is (re)made whenever the connection is up. */
@@ -438,9 +451,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private failPending(code: PublishErrorCode, message: string): void {
-    const pending = [...this.pending];
-    this.pending.clear();
-    for (const p of pending) p.reject(new PublishError(code, message));
+    for (const p of [...this.pending]) p(new PublishError(code, message));
   }
 
   private setState(state: ConnectionState, reason?: FailureReason): void {
@@ -484,6 +495,14 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     return opts;
   }
 }
+
+const DELIVERED: PublishOutcome = Object.freeze({ reasonCode: 0 });
+
+const PLAIN_OPTIONS: Record<QoS, [IClientPublishOptions, IClientPublishOptions]> = {
+  0: [Object.freeze({ qos: 0, retain: false }), Object.freeze({ qos: 0, retain: true })],
+  1: [Object.freeze({ qos: 1, retain: false }), Object.freeze({ qos: 1, retain: true })],
+  2: [Object.freeze({ qos: 2, retain: false }), Object.freeze({ qos: 2, retain: true })],
+};
 
 function toPublishError(err: Error): PublishError {
   const rc = (err as { code?: unknown }).code;

@@ -1,13 +1,14 @@
 // Sends accepted messages in order through a window of in-flight publishes, queues them while the
 // broker is away, gives back the ones a lost connection interrupted, and settles each exactly once.
-import type { PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
+import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
 import type { NotSent } from './types';
 
 export interface PublishTransport {
   readonly connected: boolean;
-  publish(req: PublishRequest): Promise<PublishOutcome>;
+  /** Calls back once, when the broker has the message or it cannot be sent; may call back before returning. */
+  send(req: PublishRequest, settle: PublishCallback): void;
 }
 
 interface Item<T> {
@@ -52,6 +53,8 @@ export class Publisher<T> {
   private inFlight = 0;
   private nextSeq = 1;
   private closed = false;
+  private pumpScheduled = false;
+  private sentReported = 0;
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -89,7 +92,7 @@ export class Publisher<T> {
     for (const old of evicted) this.drop(old, 'queue full: oldest message dropped');
     if (!accepted) this.drop(item, 'queue full: message dropped');
     this.refreshCounts();
-    this.pump();
+    this.schedulePump();
   }
 
   /** Sends queued messages while the connection and the window allow; call on every (re)connect. */
@@ -100,6 +103,20 @@ export class Publisher<T> {
       this.send(this.outbox.shift() as Item<T>);
     }
     this.refreshCounts();
+  }
+
+  /**
+   * Refills the window once per turn of the event loop, not once per acknowledgement: acknowledgements come in a
+   * few at a time, and refilling after each made about twice the socket writes (and TLS records) for the same
+   * messages. Submissions wait for the same turn, so a burst delivered by the flow leaves in large writes.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   get queued(): number {
@@ -121,20 +138,16 @@ export class Publisher<T> {
 
   private send(item: Item<T>): void {
     this.inFlight++;
-    this.transport.publish(item.request).then(
-      (outcome) => {
-        this.inFlight--;
+    this.transport.send(item.request, (err, outcome) => {
+      this.inFlight--;
+      if (err) this.onFailure(item, err);
+      else {
         this.settle(item);
         this.stats.sent++;
-        this.events.sent(item.ctx, outcome, item.request);
-        this.pump();
-      },
-      (err: PublishError) => {
-        this.inFlight--;
-        this.onFailure(item, err);
-        this.pump();
-      },
-    );
+        this.events.sent(item.ctx, outcome as PublishOutcome, item.request);
+      }
+      this.schedulePump();
+    });
   }
 
   private onFailure(item: Item<T>, err: PublishError): void {
@@ -167,9 +180,10 @@ export class Publisher<T> {
 
   private refreshCounts(): void {
     const queued = this.outbox.size;
-    if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight) {
+    if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight || this.stats.sent !== this.sentReported) {
       this.stats.queued = queued;
       this.stats.inFlight = this.inFlight;
+      this.sentReported = this.stats.sent;
       this.events.changed();
     }
   }
