@@ -40,7 +40,11 @@ test('network and TLS errors in plain words', () => {
 test('an alert that arrives as EPROTO with OpenSSL text is put in plain words too', () => {
   const eproto = (reason: string): Error =>
     Object.assign(new Error(`write EPROTO 802C5BD1A67F0000:error:0A00042E:SSL routines:ssl3_read_bytes:${reason}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 70\n`), { code: 'EPROTO' });
-  assert.deepEqual(describeError(eproto('tlsv1 alert protocol version'), 4), { code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', text: 'TLS: protocol version not accepted' });
+  assert.deepEqual(describeError(eproto('tlsv1 alert protocol version'), 4), {
+    code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+    text: 'TLS: protocol version not accepted',
+    words: { key: 'code.ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' },
+  });
   assert.equal(describeError(eproto('sslv3 alert handshake failure'), 4).text, 'TLS: handshake failure');
   assert.equal(describeError(eproto('tlsv13 alert certificate required'), 4).text, 'TLS: broker requires a client certificate');
   assert.deepEqual(describeError(eproto('some new reason'), 4), { code: 'EPROTO', text: 'TLS: some new reason' });

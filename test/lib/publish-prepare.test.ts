@@ -95,3 +95,12 @@ test('an ACL denial names the rule; the topic check comes first', () => {
   assert.deepEqual(r.error, { code: 'ACL_DENIED', message: 'not allowed to publish to "a/b"', rule: 'no rule for user' });
   assert.match(refusal(preparePublish({ topic: 'a/#', payload: 'x' }, v5, { checker, identity: { clientId: 'c' } })), /^INVALID_TOPIC/);
 });
+
+test('an ACL denial of a 60,000-character topic quotes only its start', () => {
+  const checker = { check: () => ({ allowed: false, reason: 'no rule for user' }) };
+  const topic = `site/${'x'.repeat(60000)}`;
+  const r = preparePublish({ topic, payload: 'x' }, v5, { checker, identity: { clientId: 'c' } });
+  assert.ok(!r.ok);
+  assert.ok(r.error.message.length < 120, `${r.error.message.length} characters`);
+  assert.ok(r.error.message.startsWith('not allowed to publish to "site/xxx'), r.error.message);
+});

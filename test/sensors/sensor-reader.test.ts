@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { HardwareBackend } from '../../src/lib/hardware/backend';
 import { HardwareError } from '../../src/lib/hardware/hardware-error';
+import { SimI2cBus } from '../../src/lib/hardware/sim-i2c';
 import { readingMessage, readingSummary } from '../../src/lib/sensors/reading-message';
 import { parseSensorConfig, type SensorFields } from '../../src/lib/sensors/sensor-config';
 import { createSensorReader } from '../../src/lib/sensors/sensor-reader';
 import { SENSOR_TYPES, SENSOR_TYPE_NAMES } from '../../src/lib/sensors/sensor-types';
+import { Sht3xSim } from '../../src/lib/sensors/sht-sim';
 import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
 import { ManualClock } from '../helpers/manual-clock';
 
@@ -68,6 +71,24 @@ test('after a failure the next reading opens the bus again and succeeds', async 
   assert.equal(backend.buses.length, 2);
   await reader.close();
   assert.equal(backend.buses[1].closed, true);
+});
+
+test('two readers of one I2C device take turns: neither reads back the measurement the other started', async () => {
+  const clock = new ManualClock();
+  const sim = createSimulatedBackend({ timers: clock });
+  // As on real hardware: both nodes reach the same chip through the same bus.
+  const model = new Sht3xSim(sim.env);
+  const backend: HardwareBackend = { ...sim, openI2c: async (busNumber) => new SimI2cBus(busNumber).attach(0x44, model) };
+  const a = createSensorReader(config({ sensorType: 'sht3x', address: '0x44' }), backend);
+  const b = createSensorReader(config({ sensorType: 'sht3x', address: '0x44' }), backend);
+  const [ra, rb] = await readWith(clock, Promise.all([a.read(), b.read()]));
+  assert.equal(typeof ra.values.temperature, 'number');
+  assert.equal(typeof rb.values.temperature, 'number');
+  assert.equal(model.measurements, 2);
+  // A third reader on another address is not held up by the lock of the first device.
+  const other = createSensorReader(config({ sensorType: 'sht3x', address: '0x45' }), { ...sim, openI2c: async (n) => new SimI2cBus(n).attach(0x45, new Sht3xSim(sim.env)) });
+  assert.equal(typeof (await readWith(clock, other.read())).values.humidity, 'number');
+  await Promise.all([a.close(), b.close(), other.close()]);
 });
 
 test('DS18B20 without an id uses the first one found; GPIO level reads the pin', async () => {

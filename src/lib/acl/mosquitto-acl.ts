@@ -1,6 +1,6 @@
 // Mosquitto 2.0.11 acl_file: parser (refuses what Mosquitto refuses, ignores what it ignores) and evaluator
 // (src/security_default.c, mosquitto_acl_check_default), indexed per user block and for patterns.
-import { checkSubscriptionFilter, parseSharedFilter } from '../mqtt/topic-rules';
+import { checkSubscriptionFilter, parseSharedFilter, shorten } from '../mqtt/topic-rules';
 import { FilterIndex, substitutePattern } from './acl-index';
 import { brokerPrecheck } from './broker-rules';
 import { analyseDelivery, type OrderedReadRule } from './filter-relations';
@@ -64,10 +64,6 @@ function subTopicProblem(filter: string): string | undefined {
   }
   if (Buffer.byteLength(filter, 'utf8') > 65535) return 'longer than 65535 bytes';
   return undefined;
-}
-
-function shorten(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 export function describeAclRule(rule: AclFileRule): string {

@@ -9,7 +9,7 @@ import mqtt, {
   type MqttClient,
 } from 'mqtt';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
-import { describeError, REASON_CODES_V5, type FailureReason } from './failure-reasons';
+import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import { TopicTrie } from './topic-trie';
 import { parseSharedFilter } from './topic-rules';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
@@ -298,7 +298,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     });
     client.on('disconnect', (packet) => {
       const rc = packet.reasonCode ?? 0;
-      if (rc >= 0x80) failure = { code: `DISCONNECT_0x${rc.toString(16)}`, text: `broker disconnected: ${REASON_CODES_V5[rc] ?? rc}` };
+      if (rc >= 0x80) failure = disconnectReason(rc);
     });
     client.on('connect', (connack) => {
       failure = undefined;
@@ -320,7 +320,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.backoff.disconnected();
       this.detach(client, 'CONNECTION_LOST');
       client.end(true);
-      const reason = failure ?? { code: 'CLOSED_BY_BROKER', text: 'connection closed by broker' };
+      const reason = failure ?? CLOSED_BY_BROKER;
       this.noteFailure(reason);
       this.scheduleRetry();
     });

@@ -6,6 +6,28 @@ export interface FailureReason {
   code: string;
   /** Plain words, short enough for a node status. */
   text: string;
+  /** The same sentence for message catalogues; absent when the text is the error's own words. */
+  words?: ReasonWords;
+}
+
+/**
+ * Catalogue keys, relative to "failure.": `key` is the sentence ("code.<CODE>", "refused", "disconnected");
+ * `reason` names an entry of "reasons." for its __reason__, and `hint` one of "hints." appended to that reason.
+ */
+export interface ReasonWords {
+  key: string;
+  reason?: string;
+  hint?: 'credentials' | 'anonymous';
+}
+
+/** "bad user name or password" → "badUserNameOrPassword": a catalogue key for a reason's words. */
+export function reasonKey(words: string): string {
+  return words
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1)))
+    .join('');
 }
 
 const CONNACK_V3: Record<number, string> = {
@@ -59,15 +81,35 @@ export const REASON_CODES_V5: Record<number, string> = {
  * "not authorized" (3.1.1 code 5, v5 0x87) rather than "bad user name or password", so say what it most likely means.
  */
 export function connackReason(code: number, protocolVersion: 4 | 5, withCredentials?: boolean): FailureReason {
-  let text = protocolVersion === 5 ? REASON_CODES_V5[code] : CONNACK_V3[code];
+  const words = protocolVersion === 5 ? REASON_CODES_V5[code] : CONNACK_V3[code];
   const notAuthorized = protocolVersion === 5 ? code === 0x87 : code === 5;
-  if (notAuthorized && withCredentials === true) text += ' (bad user name or password?)';
-  if (notAuthorized && withCredentials === false) text += ' (anonymous access refused?)';
+  const hint = notAuthorized && withCredentials !== undefined ? (withCredentials ? 'credentials' : 'anonymous') : undefined;
   const hex = `0x${code.toString(16).padStart(2, '0')}`;
-  return {
+  const reason: FailureReason = {
     code: `CONNACK_${protocolVersion === 5 ? hex : code}`,
-    text: `refused: ${text ?? `reason ${protocolVersion === 5 ? hex : code}`}`,
+    text: `refused: ${words === undefined ? `reason ${protocolVersion === 5 ? hex : code}` : `${words}${hint ? ` ${HINTS[hint]}` : ''}`}`,
   };
+  if (words !== undefined) reason.words = { key: 'refused', reason: reasonKey(words), ...(hint ? { hint } : {}) };
+  return reason;
+}
+
+export const HINTS = { credentials: '(bad user name or password?)', anonymous: '(anonymous access refused?)' } as const;
+
+/** A DISCONNECT the broker sent with a failure reason code (v5). */
+export function disconnectReason(rc: number): FailureReason {
+  const words = REASON_CODES_V5[rc];
+  const reason: FailureReason = { code: `DISCONNECT_0x${rc.toString(16)}`, text: `broker disconnected: ${words ?? rc}` };
+  if (words !== undefined) reason.words = { key: 'disconnected', reason: reasonKey(words) };
+  return reason;
+}
+
+export const CLOSED_BY_BROKER: FailureReason = Object.freeze({ code: 'CLOSED_BY_BROKER', text: 'connection closed by broker', words: { key: 'code.CLOSED_BY_BROKER' } });
+
+/** Every catalogue key under "failure." a reason can name, for the catalogue tests. */
+export function failureWordKeys(): string[] {
+  const codes = [...Object.keys(TLS_CODES), ...Object.keys(NET_CODES), 'TIMEOUT', 'CLOSED_BY_BROKER'].map((c) => `code.${c}`);
+  const reasons = [...Object.values(CONNACK_V3), ...Object.values(REASON_CODES_V5)].map((w) => `reasons.${reasonKey(w)}`);
+  return [...new Set([...codes, 'refused', 'disconnected', ...reasons, ...Object.keys(HINTS).map((h) => `hints.${h}`)])];
 }
 
 const TLS_CODES: Record<string, string> = {
@@ -117,14 +159,14 @@ export function describeError(err: unknown, protocolVersion: 4 | 5, withCredenti
     return connackReason(e.code, protocolVersion, withCredentials);
   }
   if (typeof e.code === 'string') {
-    if (TLS_CODES[e.code]) return { code: e.code, text: TLS_CODES[e.code] };
-    if (NET_CODES[e.code]) return { code: e.code, text: NET_CODES[e.code] };
+    if (TLS_CODES[e.code]) return known(e.code, TLS_CODES[e.code]);
+    if (NET_CODES[e.code]) return known(e.code, NET_CODES[e.code]);
     if (e.code.startsWith('ERR_SSL_') || e.code.startsWith('ERR_TLS_') || e.code.startsWith('ERR_OSSL_')) {
       return { code: e.code, text: `TLS: ${tlsAlertWords(e.code)}` };
     }
   }
   if (/connack timeout|keepalive timeout/i.test(message)) {
-    return { code: 'TIMEOUT', text: 'broker did not answer in time' };
+    return known('TIMEOUT', 'broker did not answer in time');
   }
   const openssl = opensslReason(message);
   if (openssl) return openssl;
@@ -143,10 +185,14 @@ const OPENSSL_TEXTS: Array<[RegExp, keyof typeof TLS_CODES]> = [
 ];
 
 function opensslReason(message: string): FailureReason | undefined {
-  for (const [re, code] of OPENSSL_TEXTS) if (re.test(message)) return { code, text: TLS_CODES[code] };
+  for (const [re, code] of OPENSSL_TEXTS) if (re.test(message)) return known(code, TLS_CODES[code]);
   // "...:SSL routines:<function>:<reason>:<source file>..." → the reason alone.
   const m = /SSL routines:[^:]*:([^:]+)/.exec(message);
   return m ? { code: 'EPROTO', text: `TLS: ${m[1].trim().slice(0, 80)}` } : undefined;
+}
+
+function known(code: string, text: string): FailureReason {
+  return { code, text, words: { key: `code.${code}` } };
 }
 
 function tlsAlertWords(code: string): string {

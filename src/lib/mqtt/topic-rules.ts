@@ -111,6 +111,7 @@ export function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-function shorten(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+/** Keeps a 64 KB topic (or line) from turning one error message into a 64 KB one. */
+export function shorten(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }

@@ -2,7 +2,7 @@
 // Everything is checked here, before queueing: a bad message replayed from a queue could make
 // Mosquitto disconnect the client over and over.
 import type { PublishProperties, PublishRequest, QoS } from '../mqtt/connection';
-import { checkPublishTopic, checkUtf8String } from '../mqtt/topic-rules';
+import { checkPublishTopic, checkUtf8String, shorten } from '../mqtt/topic-rules';
 import type { Identity, NotSent, WriteChecker } from './types';
 
 export interface PublishDefaults {
@@ -65,7 +65,7 @@ export function preparePublish(
   if (acl) {
     const decision = acl.checker.check(acl.identity, t, 'write');
     if (!decision.allowed) {
-      return { ok: false, error: { code: 'ACL_DENIED', message: `not allowed to publish to "${t}"`, rule: decision.reason } };
+      return { ok: false, error: { code: 'ACL_DENIED', message: `not allowed to publish to "${shorten(t)}"`, rule: decision.reason } };
     }
   }
   const request: PublishRequest = { topic: t, payload, qos, retain };
@@ -148,17 +148,12 @@ function userProperties(up: unknown): Record<string, string | string[]> | string
     if (typeof v === 'string') value = v;
     else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
     else if (Array.isArray(v) && (v as unknown[]).every((x) => typeof x === 'string')) value = v as string[];
-    else return `user property "${cut(k)}" must be a string`;
+    else return `user property "${shorten(k, 40)}" must be a string`;
     if (Array.isArray(value) && value.length === 0) continue;
-    const bad = checkUtf8String(k, 'a user property name') ?? [value].flat().map((x) => checkUtf8String(x, `user property "${cut(k)}"`)).find(Boolean);
+    const bad = checkUtf8String(k, 'a user property name') ?? [value].flat().map((x) => checkUtf8String(x, `user property "${shorten(k, 40)}"`)).find(Boolean);
     if (bad) return bad;
     // defineProperty, not assignment: a property named "__proto__" must stay a property, not replace the prototype.
     Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-/** Keeps a hostile key from turning an error message into a 64 KB one. */
-function cut(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

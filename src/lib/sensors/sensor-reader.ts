@@ -2,6 +2,7 @@
 // reading and dropped after a failure, so every later reading retries from scratch (a bus that appears
 // after boot, a sensor plugged back in).
 import type { HardwareBackend } from '../hardware/backend';
+import { exclusive } from '../hardware/device-lock';
 import { HardwareError } from '../hardware/hardware-error';
 import { sleeper } from '../hardware/timers';
 import type { GpioLine, I2cBus } from '../hardware/types';
@@ -83,8 +84,9 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
   return {
     async read() {
       try {
-        driver ??= await open();
-        return await driver.read();
+        const d = (driver ??= await open());
+        // Readers of one device (same backend, bus and address) take turns; see device-lock.ts.
+        return await (bus ? exclusive(backend, `i2c-${config.bus}-${config.address}`, () => d.read()) : d.read());
       } catch (err) {
         await release().catch(() => undefined);
         throw err;

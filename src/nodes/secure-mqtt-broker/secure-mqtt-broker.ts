@@ -7,7 +7,7 @@ import { RuleSource } from '../../lib/acl/rule-source';
 import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
 import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
-import { connectionStatus } from '../shared/connection-status';
+import { connectionStatus, reasonText } from '../shared/connection-status';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/secure-mqtt-broker.json';
 import type { BrokerNode, BrokerUser } from '../shared/broker-node';
@@ -90,7 +90,7 @@ export = function register(RED: NodeAPI): void {
         this.warn(t('secure-mqtt-broker.log.tlsOff', { endpoint: this.endpoint }));
       }
       connection.on('state', (change: StateChange) => fanOut(connectionStatus(change, tlsUnverified, t)));
-      connection.on('failure', (reason) => this.warn(`${this.endpoint}: ${reason.text}`));
+      connection.on('failure', (reason) => this.warn(`${this.endpoint}: ${reasonText(reason, t)}`));
       connection.on('subscribeFailed', (_filter, err) => this.warn(`${this.endpoint}: ${err.message}`));
     }
 
