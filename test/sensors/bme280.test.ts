@@ -64,6 +64,19 @@ describe('BME280 driver against the register-level simulator', () => {
     assert.equal('humidity' in r.values, false);
   });
 
+  test('a result outside the datasheet range (-40..85 degC, 300..1100 hPa) is a fault, not a value', async () => {
+    // With the datasheet coefficients an adc_T of 0xFFFF0 computes to about 155 degC: only a corrupt calibration or
+    // a garbled transfer gives that.
+    const { driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: DATASHEET, raw: { adcT: 0xffff0, adcP: 415148 } });
+    const err = await rejects(driver.read());
+    assert.equal(err.code, 'ERANGE');
+    assert.match(err.message, /^BMP280 at 0x76 on bus 1: [\d.]+ °C, [\d.]+ hPa is outside the sensor's range \(corrupt calibration\?\)$/);
+    // The edges of the range still read.
+    const cold = new FixedEnvironment({ temperature: -39.9, humidity: 50, pressure: 30100, illuminance: 0, voltages: [] });
+    const r = await rig({}, cold).driver.read();
+    assert.ok(r.values.temperature < -39.8 && r.values.pressure < 301.01, JSON.stringify(r.values));
+  });
+
   test('BME280 is detected by its chip id and reads temperature, pressure and humidity of the environment', async () => {
     const env = new FixedEnvironment({ temperature: 23.4, humidity: 51.2, pressure: 98765.4, illuminance: 0, voltages: [] });
     const { driver, sim } = rig({}, env);

@@ -91,9 +91,22 @@ export class Bme280 {
         detail: 'invalid pressure calibration',
       });
     }
+    // Outside the datasheet's operating range the numbers come from a corrupt calibration or a garbled transfer, not
+    // from the air. Bosch's reference driver clamps them to the range; a clamp would pass a fault off as a value.
+    const { temperature: t, pressure: p } = reading.values;
+    if (!(t >= RANGE.minC && t <= RANGE.maxC && p >= RANGE.minHpa && p <= RANGE.maxHpa)) {
+      const got = `${t} °C, ${Math.round(p * 100) / 100} hPa`;
+      throw new HardwareError('badReading', 'ERANGE', `${model} ${this.where()}: ${got} is outside the sensor's range (corrupt calibration?)`, {
+        what: `${model} ${this.where()}`,
+        detail: `${got} outside ${RANGE.minC}…${RANGE.maxC} °C / ${RANGE.minHpa}…${RANGE.maxHpa} hPa`,
+      });
+    }
     return reading;
   }
 }
+
+/** The datasheet's operating range. */
+export const RANGE = { minC: -40, maxC: 85, minHpa: 300, maxHpa: 1100 } as const;
 
 /** Raw ADC values to a reading: temperature degC, pressure hPa, humidity %RH. */
 export function convert(model: 'BME280' | 'BMP280', c: Bme280Calibration, adcT: number, adcP: number, adcH: number): Reading {
