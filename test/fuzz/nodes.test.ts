@@ -3,7 +3,7 @@
 // is polluted. secure-mqtt-out runs against a real Mosquitto and a watcher on '#' sees only valid topics;
 // secure-mqtt-in takes hostile run-time (un)subscribe actions against the same Mosquitto, whose log shows every filter.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
 import { checkPublishTopic, checkSubscriptionFilter } from '../../src/lib/mqtt/topic-rules';
@@ -11,11 +11,11 @@ import { preparePublish } from '../../src/lib/publish/prepare';
 import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
 import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
 import { waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch, type Watcher } from '../helpers/mqtt-watch';
 import { helper, nodeModule, type FlowNode, type NodeModule } from '../helpers/node-red';
 import { brokerUp } from '../helpers/publish';
 import { assertNoPollution, check, count, hostileString, makeHostileMessage, makeHostileValue, report } from './arbitraries';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 // Node-RED clones messages for Catch and Complete nodes with a recursive deep clone: keep nesting to 300 levels.
 const value = makeHostileValue(300);
@@ -133,17 +133,10 @@ async function fuzz(name: string, runs: number, body: (msgs: Msg[]) => Promise<v
 }
 
 describe('fuzz: nodes under hostile messages', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto();
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
+  const rig = runtimeWithBroker();
+  after(() => {
     report('nodes');
   });
-  afterEach(() => helper.unload());
 
   async function load(modules: NodeModule | NodeModule[], flow: FlowNode[]): Promise<Io> {
     await helper.load(modules, flow);
@@ -151,10 +144,10 @@ describe('fuzz: nodes under hostile messages', () => {
   }
 
   test('secure-mqtt-out (MQTT 5, real Mosquitto): one output and one end per message; only valid topics reach the broker; the connection survives', async () => {
-    const w: Watcher = await watch(mosq.port, '#', { clientId: 'fuzz-watch-all', protocolVersion: 5 });
+    const w: Watcher = await watch(rig.mosq.port, '#', { clientId: 'fuzz-watch-all', protocolVersion: 5 });
     try {
       const flow: FlowNode[] = [
-        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-pub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'fuzz-pub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
         ...harness({ type: 'secure-mqtt-out', broker: 'b1', topic: '' }),
       ];
       const io = await load([nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')], flow);
@@ -172,11 +165,11 @@ describe('fuzz: nodes under hostile messages', () => {
       let unseen = 0; // sent, but the '#' watcher may not see them
       await fuzz('secure-mqtt-out', RUNS * 2, async (msgs) => {
         await waitFor(() => brokerUp(), 5000, 'connected before the run').catch((e: Error) => {
-          throw new Error(`${e.message}; broker log tail:\n${mosq.log().split('\n').slice(-12).join('\n')}`);
+          throw new Error(`${e.message}; broker log tail:\n${rig.mosq.log().split('\n').slice(-12).join('\n')}`);
         });
         const ids = await drive(io, msgs, { allowCatch: true }).catch((e: Error) => {
           const failed = io.bad.filter((m) => errorOf(m).code === 'PUBLISH_FAILED').map((m) => fc.stringify({ ...m, error: undefined, _msgid: undefined }).slice(0, 700)).join(' / ');
-          throw new Error(`${e.message}; status ${statuses.at(-1)}; PUBLISH_FAILED: ${failed}; broker log tail:\n${mosq.log().split('\n').slice(-8).join('\n')}`);
+          throw new Error(`${e.message}; status ${statuses.at(-1)}; PUBLISH_FAILED: ${failed}; broker log tail:\n${rig.mosq.log().split('\n').slice(-8).join('\n')}`);
         });
         for (const id of ids) {
           const ok = io.out.filter((m) => m.fuzzId === id).length;
@@ -208,7 +201,7 @@ describe('fuzz: nodes under hostile messages', () => {
       await new Promise((r) => setTimeout(r, 300)); // a message sent that should not have been would show up now
       for (const r of w.received) assert.equal(checkPublishTopic(r.topic), undefined, `only valid topics at the broker: ${JSON.stringify(r.topic)}`);
       assert.ok(w.received.length <= sent, `nothing was sent that the node did not report as sent (${w.received.length} > ${sent})`);
-      assert.doesNotMatch(mosq.log(), /Client fuzz-pub disconnected|Bad socket read\/write on client fuzz-pub|protocol error/i, 'the broker never dropped the publisher');
+      assert.doesNotMatch(rig.mosq.log(), /Client fuzz-pub disconnected|Bad socket read\/write on client fuzz-pub|protocol error/i, 'the broker never dropped the publisher');
       console.log(`[figures] nodes: secure-mqtt-out: ${sent} sent to Mosquitto (${unseen} with expiry 0, which the broker may discard, or a $ topic, which '#' does not match), ${w.received.length} seen by the '#' watcher, ${io.bad.length} refused on output 2`);
     } finally {
       await w.close();
@@ -216,11 +209,11 @@ describe('fuzz: nodes under hostile messages', () => {
   });
 
   test('secure-mqtt-in (MQTT 5, real Mosquitto): each action changes subscriptions or is a clear catchable error; only valid filters reach the broker; the connection survives', async () => {
-    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-in-pub', protocolVersion: 5 });
-    const logStart = mosq.log().length;
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, clientId: 'fuzz-in-pub', protocolVersion: 5 });
+    const logStart = rig.mosq.log().length;
     try {
       const flow: FlowNode[] = [
-        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'fuzz-sub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'fuzz-sub', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
         // v5 subscription options on the node (no local, retain as published, retained only on a new subscription).
         ...harness({ type: 'secure-mqtt-in', broker: 'b1', topic: '', qos: '1', nl: true, rap: true, rh: '1', datatype: 'auto' }, 1),
       ];
@@ -257,7 +250,7 @@ describe('fuzz: nodes under hostile messages', () => {
       let listed = 0;
       await fuzz('secure-mqtt-in', RUNS * 2, async (msgs) => {
         await waitFor(() => brokerUp(), 5000, 'connected before the run').catch((e: Error) => {
-          throw new Error(`${e.message}; broker log tail:\n${mosq.log().split('\n').slice(-12).join('\n')}`);
+          throw new Error(`${e.message}; broker log tail:\n${rig.mosq.log().split('\n').slice(-12).join('\n')}`);
         });
         for (const m of msgs) {
           // Each action, then a getSubscriptions probe: the node runs them in order, so the probe shows the effect.
@@ -329,7 +322,7 @@ describe('fuzz: nodes under hostile messages', () => {
       const got = await waitFor(() => io.out.find((o) => o.topic === 'fuzz/in/final/x'), 5000, 'the final publish on the node output');
       assert.deepEqual(got.payload, { ok: 1 });
 
-      const log = mosq.log().slice(logStart);
+      const log = rig.mosq.log().slice(logStart);
       const atBroker = brokerFilters(log, 'fuzz-sub');
       assert.ok(atBroker.length > 0, 'the broker log shows the SUBSCRIBE filters');
       for (const f of atBroker) assert.equal(checkSubscriptionFilter(f), undefined, `only valid filters at the broker: ${JSON.stringify(f).slice(0, 200)}`);

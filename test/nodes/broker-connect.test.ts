@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { helper, logLines, nodeModule, type FlowNode } from '../helpers/node-red';
 import { attachUser, waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import type { BrokerNode } from '../../src/nodes/shared/broker-node';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 const brokerModule = nodeModule('secure-mqtt-broker');
 
@@ -13,40 +13,31 @@ function brokerFlow(fields: Record<string, unknown>): FlowNode[] {
 }
 
 describe('secure-mqtt-broker: plain connections', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto({ passwords: { alice: 's3cret-pw' }, websockets: true });
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
-  afterEach(() => helper.unload());
+  const rig = runtimeWithBroker({ passwords: { alice: 's3cret-pw' }, websockets: true });
 
   for (const version of ['4', '5']) {
     test(`connects with MQTT ${version === '4' ? '3.1.1' : '5'} and the configured client id`, async () => {
-      await helper.load(brokerModule, brokerFlow({ port: mosq.port, protocolVersion: version, clientId: `plain-v${version}` }), {
+      await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port, protocolVersion: version, clientId: `plain-v${version}` }), {
         b1: { user: 'alice', password: 's3cret-pw' },
       });
       const node = helper.getNode('b1') as unknown as BrokerNode;
       const seen = attachUser(node);
       await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'connected');
       const proto = version === '4' ? 'p2' : 'p5'; // Mosquitto logs 3.1.1 as p2
-      await waitFor(() => mosq.log().includes(`as plain-v${version} (${proto}`), 2000, 'broker log');
+      await waitFor(() => rig.mosq.log().includes(`as plain-v${version} (${proto}`), 2000, 'broker log');
       assert.equal(seen.at(-1)?.fill, 'green');
     });
   }
 
   for (const version of ['4', '5']) {
     test(`wrong password (v${version}): status and exactly one log line say bad user name or password`, async () => {
-      await helper.load(brokerModule, brokerFlow({ port: mosq.port, protocolVersion: version, clientId: `badpw-${version}` }), {
+      await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port, protocolVersion: version, clientId: `badpw-${version}` }), {
         b1: { user: 'alice', password: 'wrong-pw-xyz' },
       });
       const node = helper.getNode('b1') as unknown as BrokerNode;
       const seen = attachUser(node);
-      const before = (mosq.log().match(/not authorised/g) ?? []).length;
-      await waitFor(() => (mosq.log().match(/not authorised/g) ?? []).length >= before + 4, 8000, 'several attempts');
+      const before = (rig.mosq.log().match(/not authorised/g) ?? []).length;
+      await waitFor(() => (rig.mosq.log().match(/not authorised/g) ?? []).length >= before + 4, 8000, 'several attempts');
       const status = seen.find((s) => s.text?.includes('bad user name or password'));
       assert.ok(status, JSON.stringify(seen));
       assert.equal(status.fill, 'red');
@@ -60,33 +51,33 @@ describe('secure-mqtt-broker: plain connections', () => {
   test('connects over WebSockets (ws://) with MQTT 5 and a session expiry', async () => {
     await helper.load(
       brokerModule,
-      brokerFlow({ port: mosq.wsPort, transport: 'ws', protocolVersion: '5', clientId: 'ws-client', sessionExpiry: '300', cleanSession: false }),
+      brokerFlow({ port: rig.mosq.wsPort, transport: 'ws', protocolVersion: '5', clientId: 'ws-client', sessionExpiry: '300', cleanSession: false }),
       { b1: { user: 'alice', password: 's3cret-pw' } },
     );
     const seen = attachUser(helper.getNode('b1') as unknown as BrokerNode);
     await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'connected over ws');
-    await waitFor(() => mosq.log().includes("as ws-client (p5, c0, k60, u'alice')"), 2000, 'broker saw a v5 persistent session over ws');
+    await waitFor(() => rig.mosq.log().includes("as ws-client (p5, c0, k60, u'alice')"), 2000, 'broker saw a v5 persistent session over ws');
   });
 
   test('the generated client id is stable across redeploys', async () => {
-    await helper.load(brokerModule, brokerFlow({ port: mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
+    await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
     const first = (helper.getNode('b1') as unknown as BrokerNode).identity.clientId;
     await helper.unload();
-    await helper.load(brokerModule, brokerFlow({ port: mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
+    await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
     const second = (helper.getNode('b1') as unknown as BrokerNode).identity.clientId;
     assert.match(first, /^nrst_[0-9a-f]{18}$/);
     assert.equal(first, second);
   });
 
   test('birth on connect, will on a lost connection, close message on a clean close', async () => {
-    const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'alice', password: 's3cret-pw' });
+    const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, username: 'alice', password: 's3cret-pw' });
     const got: Array<[string, string]> = [];
     watcher.on('message', (t, p) => got.push([t, p.toString()]));
     await watcher.subscribeAsync('dev/#', { qos: 1 });
     await helper.load(
       brokerModule,
       brokerFlow({
-        port: mosq.port,
+        port: rig.mosq.port,
         protocolVersion: '5',
         clientId: 'lifecycle-1',
         birthTopic: 'dev/status',
@@ -105,7 +96,7 @@ describe('secure-mqtt-broker: plain connections', () => {
     attachUser(node);
     await waitFor(() => got.find(([, p]) => p === 'online'), 5000, 'birth');
     // Another client taking over the client id makes the broker drop ours without a DISCONNECT from us.
-    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'alice', password: 's3cret-pw', clientId: 'lifecycle-1', protocolVersion: 5 });
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, username: 'alice', password: 's3cret-pw', clientId: 'lifecycle-1', protocolVersion: 5 });
     await waitFor(() => got.find(([, p]) => p === 'lost'), 5000, 'will');
     await thief.endAsync();
     await waitFor(() => got.filter(([, p]) => p === 'online').length >= 2, 5000, 'birth after reconnect');

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { helper, nodeModule } from '../helpers/node-red';
 import { attachUser, waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import type { BrokerNode } from '../../src/nodes/shared/broker-node';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 describe('secure-mqtt-broker: reconnect with backoff', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto();
-  });
-  after(async () => {
-    await helper.unload();
-    await mosq.stop();
-    await helper.stopServer();
-  });
+  const rig = runtimeWithBroker();
 
   test('broker stopped and started again: status tells the truth, delays grow, then it reconnects', async () => {
     await helper.load(nodeModule('secure-mqtt-broker'), [
-      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, reconnectMin: '0.1', reconnectMax: '5', clientId: 'rc-1' },
+      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, reconnectMin: '0.1', reconnectMax: '5', clientId: 'rc-1' },
     ]);
     const node = helper.getNode('b1') as unknown as BrokerNode;
     const connection = node.connection;
@@ -32,10 +23,10 @@ describe('secure-mqtt-broker: reconnect with backoff', () => {
     const seen = attachUser(node);
     await waitFor(() => seen.find((s) => s.text === 'connected'), 5000, 'first connect');
 
-    await mosq.stop();
+    await rig.mosq.stop();
     await waitFor(() => seen.find((s) => s.fill === 'red'), 5000, 'disconnected status');
     await waitFor(() => retries().length >= 5, 10000, 'five retries');
-    await mosq.start();
+    await rig.mosq.start();
     await waitFor(() => seen.filter((s) => s.text === 'connected').length >= 2, 10000, 'reconnected');
 
     const delays = retries().slice(0, 5).map((r) => r.delayMs);

@@ -2,33 +2,25 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { helper, logLines, nodeModule } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
 import { collect, connected, publishFlow } from '../helpers/publish';
 import { startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('secure-mqtt-in')];
 const ACL = ['user writer', 'topic write telemetry/#', 'topic deny telemetry/secret/#', 'topic read commands/#', '', 'user watcher', 'topic read #', ''].join('\n');
 
 describe('secure-mqtt-out: access rules', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto({ acl: ACL });
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
-  afterEach(() => helper.unload());
+  const rig = runtimeWithBroker({ acl: ACL });
 
   for (const version of ['4', '5']) {
     test(`a publish the rules deny leaves on output 2 with the deciding rule, and is never sent (v${version}, QoS 0)`, async () => {
-      const w = await watch(mosq.port, '#', { username: 'watcher' });
-      await helper.load(modules, publishFlow(mosq.port, { qos: '0' }, { protocolVersion: version, aclSource: 'acl-inline', aclText: ACL }), {
+      const w = await watch(rig.mosq.port, '#', { username: 'watcher' });
+      await helper.load(modules, publishFlow(rig.mosq.port, { qos: '0' }, { protocolVersion: version, aclSource: 'acl-inline', aclText: ACL }), {
         b1: { user: 'writer' },
       });
       const c = collect();
@@ -54,7 +46,7 @@ describe('secure-mqtt-out: access rules', () => {
     await helper.load(
       modules,
       [
-        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, aclSource: 'acl-inline', aclText: ACL },
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, aclSource: 'acl-inline', aclText: ACL },
         { id: 's1', type: 'secure-mqtt-in', broker: 'b1', topic: 'telemetry/+/temp', qos: '1', wires: [[]] },
       ],
       { b1: { user: 'writer' } },
@@ -63,7 +55,7 @@ describe('secure-mqtt-out: access rules', () => {
   });
 
   test('a malformed acl stops the connection with the line named', async () => {
-    await helper.load(modules, publishFlow(mosq.port, {}, { aclSource: 'acl-inline', aclText: 'user a\ntopic wrtie x/#\n' }), { b1: { user: 'writer' } });
+    await helper.load(modules, publishFlow(rig.mosq.port, {}, { aclSource: 'acl-inline', aclText: 'user a\ntopic wrtie x/#\n' }), { b1: { user: 'writer' } });
     await waitFor(() => logLines('access rules').length > 0, 2000, 'error logged');
     assert.match(logLines('access rules')[0], /line 2/);
   });
@@ -72,7 +64,7 @@ describe('secure-mqtt-out: access rules', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-acl-'));
     const file = path.join(dir, 'acl');
     fs.writeFileSync(file, 'user writer\ntopic write a/#\n');
-    await helper.load(modules, publishFlow(mosq.port, { qos: '0' }, { aclSource: 'acl-file', aclPath: file }), { b1: { user: 'writer' } });
+    await helper.load(modules, publishFlow(rig.mosq.port, { qos: '0' }, { aclSource: 'acl-file', aclPath: file }), { b1: { user: 'writer' } });
     const c = collect();
     const p1 = await connected();
     p1.receive({ topic: 'b/1', payload: 1 });

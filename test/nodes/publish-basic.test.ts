@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { helper, nodeModule } from '../helpers/node-red';
 import { collect, connected, publishFlow } from '../helpers/publish';
 import { waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
 
 describe('secure-mqtt-out: publishing', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto({ acl: 'user writer\ntopic readwrite public/#\ntopic read locked/#\n\nuser watcher\ntopic read #\n' });
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
-  afterEach(() => helper.unload());
+  const rig = runtimeWithBroker({ acl: 'user writer\ntopic readwrite public/#\ntopic read locked/#\n\nuser watcher\ntopic read #\n' });
 
   for (const version of ['4', '5']) {
     test(`payload types are encoded as documented; done and output 1 follow the broker (v${version})`, async () => {
-      const w = await watch(mosq.port, 'public/#', { username: 'watcher' });
-      await helper.load(modules, publishFlow(mosq.port, { topic: '', qos: '1' }, { protocolVersion: version }), { b1: { user: 'writer' } });
+      const w = await watch(rig.mosq.port, 'public/#', { username: 'watcher' });
+      await helper.load(modules, publishFlow(rig.mosq.port, { topic: '', qos: '1' }, { protocolVersion: version }), { b1: { user: 'writer' } });
       const c = collect();
       const p1 = await connected();
       const payloads: unknown[] = [{ t: 21.5 }, Buffer.from([0, 1, 255]), 42, true, 'plain'];
@@ -42,8 +33,8 @@ describe('secure-mqtt-out: publishing', () => {
   }
 
   test('MQTT 5 properties from the node and the message reach the subscriber', async () => {
-    const w = await watch(mosq.port, 'public/props', { username: 'watcher', protocolVersion: 5 });
-    await helper.load(modules, publishFlow(mosq.port, { topic: 'public/props', qos: '1', contentType: 'application/json', messageExpiry: '60' }, { protocolVersion: '5' }), {
+    const w = await watch(rig.mosq.port, 'public/props', { username: 'watcher', protocolVersion: 5 });
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'public/props', qos: '1', contentType: 'application/json', messageExpiry: '60' }, { protocolVersion: '5' }), {
       b1: { user: 'writer' },
     });
     collect();
@@ -60,8 +51,8 @@ describe('secure-mqtt-out: publishing', () => {
   });
 
   test('invalid topics and messages leave on output 2, reach Catch, and nothing is sent', async () => {
-    const w = await watch(mosq.port, '#', { username: 'watcher' });
-    await helper.load(modules, publishFlow(mosq.port, { qos: '' }), { b1: { user: 'writer' } });
+    const w = await watch(rig.mosq.port, '#', { username: 'watcher' });
+    await helper.load(modules, publishFlow(rig.mosq.port, { qos: '' }), { b1: { user: 'writer' } });
     const c = collect();
     const p1 = await connected();
     const statuses: string[] = [];
@@ -89,7 +80,7 @@ describe('secure-mqtt-out: publishing', () => {
 
   for (const qos of ['1', '2']) {
     test(`v5 QoS ${qos}: a publish the broker refuses (0x87 on the ${qos === '1' ? 'PUBACK' : 'PUBREC'}) leaves on output 2 as BROKER_DENIED even without local rules`, async () => {
-      await helper.load(modules, publishFlow(mosq.port, { topic: 'locked/door', qos }, { protocolVersion: '5' }), { b1: { user: 'writer' } });
+      await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'locked/door', qos }, { protocolVersion: '5' }), { b1: { user: 'writer' } });
       const c = collect();
       const p1 = await connected();
       p1.receive({ payload: 'open' });

@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { helper, nodeModule } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
 import { brokerUp, collect, connected, publishFlow } from '../helpers/publish';
 import { checkStream } from '../helpers/stream-check';
 import { MAX_IN_FLIGHT_ACKED } from '../../src/lib/publish/publisher';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
 
 describe('secure-mqtt-out: outages', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto({ persistence: true });
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
-  afterEach(() => helper.unload());
+  const rig = runtimeWithBroker({ persistence: true });
 
   test('10,000 QoS 1 messages with the broker stopped mid-stream and started again: all arrive, in order', async () => {
     // A persistent subscriber session, so what the broker accepted before the stop is still delivered after it.
-    const w = await watch(mosq.port, 'stream/#', { clientId: 'stream-watcher', clean: false });
-    await helper.load(modules, publishFlow(mosq.port, { topic: 'stream/n', qos: '1' }, { clientId: 'stream-pub' }));
+    const w = await watch(rig.mosq.port, 'stream/#', { clientId: 'stream-watcher', clean: false });
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'stream/n', qos: '1' }, { clientId: 'stream-pub' }));
     const c = collect();
     const p1 = await connected();
     const total = 10000;
@@ -38,10 +29,10 @@ describe('secure-mqtt-out: outages', () => {
     };
     await feed(4000);
     await waitFor(() => w.received.length >= 1000, 20000, 'stream flowing');
-    await mosq.stop();
+    await rig.mosq.stop();
     await waitFor(() => !brokerUp(), 5000, 'node notices the outage');
     await feed(total); // the rest arrives while the broker is down
-    await mosq.start();
+    await rig.mosq.start();
     await waitFor(() => new Set(w.received.map((r) => r.payload.toString())).size >= total, 60000, 'all delivered');
     await waitFor(() => c.completed.length === total, 20000, 'every done() called');
     const { duplicates } = checkStream(w.received.map((r) => Number(r.payload.toString())), total, { ordered: true });
@@ -52,10 +43,10 @@ describe('secure-mqtt-out: outages', () => {
   });
 
   test('queue limits hold while disconnected; drops are counted, routed to output 2 and reported', async () => {
-    await helper.load(modules, publishFlow(mosq.port, { topic: 'limits/x', qos: '1', queueMax: '10', overflow: 'drop-oldest' }, { clientId: 'limits-1' }));
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'limits/x', qos: '1', queueMax: '10', overflow: 'drop-oldest' }, { clientId: 'limits-1' }));
     const c = collect();
     const p1 = await connected();
-    await mosq.stop();
+    await rig.mosq.stop();
     await waitFor(() => !brokerUp(), 5000, 'outage noticed');
     for (let i = 0; i < 25; i++) p1.receive({ payload: String(i) });
     await waitFor(() => c.notSent.length === 15, 5000, 'drops');
@@ -63,8 +54,8 @@ describe('secure-mqtt-out: outages', () => {
     assert.ok(c.notSent.every((m) => (m.error as { code: string }).code === 'QUEUE_FULL'));
     assert.equal(c.caught.length, 0, 'drop-oldest is a policy, not an error');
     const w = await (async () => {
-      await mosq.start();
-      return watch(mosq.port, 'limits/#', { clientId: 'limits-watch' });
+      await rig.mosq.start();
+      return watch(rig.mosq.port, 'limits/#', { clientId: 'limits-watch' });
     })();
     await waitFor(() => c.ok.length === 10, 10000, 'the ten queued messages sent after reconnect');
     assert.deepEqual(c.ok.map((m) => m.payload), Array.from({ length: 10 }, (_, i) => String(15 + i)));
@@ -72,15 +63,15 @@ describe('secure-mqtt-out: outages', () => {
   });
 
   test('reject policy: a message that does not fit is an error a Catch node sees', async () => {
-    await helper.load(modules, publishFlow(mosq.port, { topic: 'limits/y', qos: '0', queueMax: '3', overflow: 'reject' }, { clientId: 'limits-2' }));
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'limits/y', qos: '0', queueMax: '3', overflow: 'reject' }, { clientId: 'limits-2' }));
     const c = collect();
     const p1 = await connected();
-    await mosq.stop();
+    await rig.mosq.stop();
     await waitFor(() => !brokerUp(), 5000, 'outage noticed');
     for (let i = 0; i < 5; i++) p1.receive({ payload: String(i) });
     await waitFor(() => c.caught.length === 2, 5000, 'two rejections');
     assert.deepEqual(c.notSent.map((m) => m.payload), ['3', '4']);
-    await mosq.start();
+    await rig.mosq.start();
     await waitFor(() => c.ok.length === 3, 10000, 'queued ones sent');
   });
 });

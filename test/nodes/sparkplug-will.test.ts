@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { helper, nodeModule } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 interface SparkplugCodec {
   decodePayload(b: Buffer): { metrics?: Array<{ name?: string; value?: unknown }> };
@@ -19,23 +19,14 @@ function bdSeqOf(payload: Buffer): number {
 }
 
 describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRTH', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto();
-  });
-  after(async () => {
-    await helper.unload();
-    await mosq.stop();
-    await helper.stopServer();
-  });
+  const rig = runtimeWithBroker();
 
   test('format → publish: NBIRTH sent on a connection whose Will is the matching NDEATH', async () => {
-    const w = await watch(mosq.port, 'spBv1.0/#');
+    const w = await watch(rig.mosq.port, 'spBv1.0/#');
     await helper.load(
       [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
       [
-        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'edge-1', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
+        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'edge-1', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
         { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-1', spDevice: '', wires: [['p1'], []] },
         { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
       ],
@@ -46,14 +37,14 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const seq = bdSeqOf(birth.payload);
     assert.ok(Number.isInteger(seq));
     // A rebirth (a new metric) keeps the same NDEATH, so the shared connection is not remade to change its Will.
-    const connects = (): number => (mosq.log().match(/New client connected from \S+ as edge-1 /g) ?? []).length;
+    const connects = (): number => (rig.mosq.log().match(/New client connected from \S+ as edge-1 /g) ?? []).length;
     const before = connects(); // the first NBIRTH set the Will: one reconnect, before the birth was sent
     helper.getNode('f1').receive({ payload: { temperature: 21.6, humidity: 40 }, timestamp: Date.now(), sensor: 'bme280' });
     await waitFor(() => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1').length >= 2, 10000, 'rebirth for the new metric');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(connects(), before, 'a rebirth does not reconnect');
     // Take over the client id: the broker drops our connection without a DISCONNECT and publishes the Will.
-    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'edge-1' });
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, clientId: 'edge-1' });
     const death = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-1'), 10000, 'NDEATH');
     assert.equal(bdSeqOf(death.payload), seq);
     await thief.endAsync();

@@ -1,13 +1,13 @@
 // Subscriptions against Mosquitto's dynamic-security plugin, which (unlike acl_file) answers a refused SUBSCRIBE
 // with a SUBACK failure; and the MQTT 5 subscription options reaching the broker.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { helper, logLines, nodeModule, waitForStatus, type FlowNode } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { hashedPassword } from '../acl/dynsec-fixture';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-in'), nodeModule('secure-mqtt-out')];
 
@@ -33,20 +33,11 @@ function flow(port: number, sub: Record<string, unknown>, version = '5'): FlowNo
 }
 
 describe('secure-mqtt-in against dynamic security', () => {
-  let mosq: RunningMosquitto;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto({ dynamicSecurity: dynsec });
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
-  afterEach(() => helper.unload());
+  const rig = runtimeWithBroker({ dynamicSecurity: dynsec });
 
   for (const version of ['4', '5']) {
     test(`a SUBACK failure is shown on the status and logged, never ignored (v${version})`, async () => {
-      await helper.load(modules, flow(mosq.port, { topic: 'secrets/#' }, version), { b1: { user: 'reader', password: 'reader-pw' } });
+      await helper.load(modules, flow(rig.mosq.port, { topic: 'secrets/#' }, version), { b1: { user: 'reader', password: 'reader-pw' } });
       const s = await waitForStatus(helper.getNode('s1'), (x) => x.fill === 'red' && /SUBACK/.test(x.text ?? ''), 5000);
       assert.equal(s.text, version === '5' ? 'SUBACK: refused: not authorized' : 'SUBACK: refused: failure (0x80)');
       await waitFor(() => logLines('subscription to "secrets/#" refused').length >= 1, 3000, 'logged');
@@ -57,7 +48,7 @@ describe('secure-mqtt-in against dynamic security', () => {
     await helper.load(
       modules,
       [
-        ...flow(mosq.port, { topic: 'sensors/#', nl: true }),
+        ...flow(rig.mosq.port, { topic: 'sensors/#', nl: true }),
         { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: 'sensors/own', qos: '1', wires: [[], []] },
       ],
       { b1: { user: 'reader', password: 'reader-pw' } },
@@ -65,9 +56,9 @@ describe('secure-mqtt-in against dynamic security', () => {
     const got: Array<Record<string, unknown>> = [];
     helper.getNode('sink').on('input', (m: Record<string, unknown>) => got.push(m));
     await waitFor(() => brokerUp(), 5000, 'connected');
-    await waitFor(() => /Received SUBSCRIBE from reader-5/.test(mosq.log()), 5000, 'subscribed');
+    await waitFor(() => /Received SUBSCRIBE from reader-5/.test(rig.mosq.log()), 5000, 'subscribed');
     helper.getNode('p1').receive({ payload: 'mine' });
-    const other = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
+    const other = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
     await other.publishAsync('sensors/other', 'theirs', { qos: 1 });
     await waitFor(() => got.some((m) => m.topic === 'sensors/other'), 5000, 'message from another client');
     assert.ok(!got.some((m) => m.topic === 'sensors/own'), 'no-local: our own publish is not delivered back');
@@ -75,13 +66,13 @@ describe('secure-mqtt-in against dynamic security', () => {
   });
 
   test('v5 retain handling "never" keeps retained messages away on subscribe', async () => {
-    const w = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
+    const w = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, username: 'writer', password: 'writer-pw', protocolVersion: 5 });
     await w.publishAsync('sensors/retained', 'old', { qos: 1, retain: true });
     await w.endAsync();
     await helper.load(
       modules,
       [
-        ...flow(mosq.port, { topic: 'sensors/retained', rh: '2' }),
+        ...flow(rig.mosq.port, { topic: 'sensors/retained', rh: '2' }),
         { id: 's2', type: 'secure-mqtt-in', broker: 'b1', topic: 'sensors/+', qos: '1', rh: '0', wires: [['sink2']] },
         { id: 'sink2', type: 'helper' },
       ],
