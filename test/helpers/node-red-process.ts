@@ -133,7 +133,8 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   const deadline = Date.now() + 30000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Node-RED exited at start:\n${logText}`);
-    if (/Started flows|Server now running/.test(logText) && /Started flows|Stopped flows|No flows found/.test(logText)) {
+    // The runtime's own words, in en-US or zh-CN (settings.lang).
+    if (/Started flows|Server now running|流程已启动|服务器现在/.test(logText) && /Started flows|Stopped flows|No flows found|流程已启动|流程已停止/.test(logText)) {
       try {
         if ((await fetch(`${url}/settings`)).status < 500) break;
       } catch {
