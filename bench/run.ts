@@ -134,7 +134,8 @@ async function throughput(red: NodeRedProcess, port: number, raws: Record<Link, 
           const rate = median(runs.map((x) => x.rate));
           const atBroker = median(runs.map((x) => x.atBroker));
           results.push({ variant, link, qos, burst, rate, atBroker });
-          process.stderr.write(`  ${link} ${variant.padEnd(16)} QoS ${qos} burst ${String(burst).padStart(6)}: ${Math.round(rate)} msg/s handled, ${Math.round(atBroker)} at the broker\n`);
+          const each = runs.map((x) => Math.round(x.rate)).join(', ');
+          process.stderr.write(`  ${link} ${variant.padEnd(16)} QoS ${qos} burst ${String(burst).padStart(6)}: ${Math.round(rate)} msg/s handled (${each}), ${Math.round(atBroker)} at the broker\n`);
         }
       }
     }
