@@ -31,7 +31,7 @@ interface Result {
   atBroker: number;
 }
 
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 /** BENCH_FILTER=<regexp> runs only the cells whose "link variant QoS burst" matches, e.g. "tls secure.* 1 ". */
 const FILTER = process.env.BENCH_FILTER ? new RegExp(process.env.BENCH_FILTER) : undefined;
 const selected = (link: Link, variant: Variant, qos: number, burst: number): boolean => !FILTER || FILTER.test(`${link} ${variant} ${qos} ${burst}`);
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     return;
   }
   const certs = testCerts();
-  const mosq = await startMosquitto({ tls: { certs } });
+  const mosq = await startMosquitto({ tls: { certs }, quiet: true });
   const tlsPort = mosq.tlsPort as number;
   const red = await startNodeRed({
     flows: benchFlows(mosq.port, tlsPort, certs.caCert),

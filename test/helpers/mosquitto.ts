@@ -34,6 +34,11 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** Extra configuration lines (global section). */
   extra?: string[];
+  /**
+   * Log connections, errors and warnings but not every packet. For runs of millions of messages: the full log
+   * would outgrow the largest string V8 can hold.
+   */
+  quiet?: boolean;
 }
 
 export interface RunningMosquitto {
@@ -71,7 +76,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Runni
   const wsPort = opts.websockets ? await freePort() : undefined;
   const lines: string[] = [];
   if (process.getuid?.() === 0) lines.push('user root');
-  lines.push('per_listener_settings false', 'log_dest stderr', 'log_type all', 'connection_messages true');
+  const logTypes = opts.quiet ? ['error', 'warning', 'notice', 'information'].map((t) => `log_type ${t}`) : ['log_type all'];
+  lines.push('per_listener_settings false', 'log_dest stderr', ...logTypes, 'connection_messages true');
   if (opts.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
   else lines.push('persistence false');
   lines.push('max_queued_messages 100000', 'max_inflight_messages 0');
