@@ -1,5 +1,6 @@
 // Secrets never leak: the broker password, a mutual-TLS private key and its passphrase (given as credential data, the
-// key encrypted by openssl) never appear in the flow export, the flows files, the log at trace level, node statuses
+// key encrypted by openssl) never appear in the flow export, the flows files, the log at trace level (with MQTT.js's
+// DEBUG output on), node statuses
 // (a status node wired to a console debug node puts every status in the log), debug output or error messages
 // (a wrong password and a wrong passphrase make connections fail, and their errors go to the log too).
 import assert from 'node:assert/strict';
@@ -58,6 +59,9 @@ describe('security: secrets in every place a user or an attacker can look', () =
     ];
     const certdata = fs.readFileSync(certs.clientCert, 'utf8');
     const cadata = fs.readFileSync(certs.caCert, 'utf8');
+    // MQTT.js's debug output on too, as a user chasing a connection problem would turn it on.
+    const debugBefore = process.env.DEBUG;
+    process.env.DEBUG = 'mqttjs*';
     red = await startNodeRed({
       flows,
       credentials: {
@@ -68,6 +72,9 @@ describe('security: secrets in every place a user or an attacker can look', () =
         't-badpass': { certdata, keydata: encryptedKey, cadata, passphrase: WRONG_PASSPHRASE },
       },
       extraSettings: { logging: { console: { level: 'trace', metrics: false, audit: true } } },
+    }).finally(() => {
+      if (debugBefore === undefined) delete process.env.DEBUG;
+      else process.env.DEBUG = debugBefore;
     });
   });
   after(async () => {
@@ -97,6 +104,7 @@ describe('security: secrets in every place a user or an attacker can look', () =
     await waitFor(() => /"text":"sent \d+/.test(red.log()) || /sent \d+/.test(red.log()), 20000, 'status of the good publisher in the log');
     await waitFor(() => red.log().includes('hello'), 20000, 'debug output in the log');
     await waitFor(() => (red.log().match(/\[trace\]/g) ?? []).length > 0, 20000, 'trace level is on');
+    assert.match(red.log(), /mqttjs connecting to an MQTT broker/, "MQTT.js's debug output is on");
   });
 
   test('the error messages name the problem without the secret', () => {
