@@ -83,8 +83,9 @@ async function completedAt(red: NodeRedProcess, outId: string, from: number): Pr
   for (;;) {
     const log = red.log();
     const at = log.indexOf(marker, from);
-    if (at >= 0) {
-      const [time, errors] = log.slice(at + marker.length, log.indexOf('\n', at)).split(' ').map(Number);
+    const end = at >= 0 ? log.indexOf('\n', at) : -1;
+    if (end >= 0) {
+      const [time, errors] = log.slice(at + marker.length, end).split(' ').map(Number);
       if (errors > 0) throw new Error(`${outId}: ${errors} messages failed`);
       return time;
     }
@@ -113,7 +114,8 @@ function nodeRun(red: NodeRedProcess, kind: 'core' | 'secure', link: Link, qos: 
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function throughput(red: NodeRedProcess, port: number, raws: Record<Link, RawPublisher>): Promise<Result[]> {
@@ -123,7 +125,11 @@ async function throughput(red: NodeRedProcess, port: number, raws: Record<Link, 
       ? measure(port, burst, () => raws[link].burst(burst, qos))
       : nodeRun(red, variant === 'core mqtt out' ? 'core' : 'secure', link, qos, burst, port);
   // Warm up every path once (JIT, connections) so the first measured burst is not penalised.
-  for (const link of LINKS) for (const variant of VARIANTS) if (selected(link, variant, 0, BURSTS[0])) await once(variant, link, 0, BURSTS[0]);
+  for (const link of LINKS) {
+    for (const variant of VARIANTS) {
+      if (QOS.some((q) => BURSTS.some((b) => selected(link, variant, q, b)))) await once(variant, link, 0, BURSTS[0]);
+    }
+  }
   for (const link of LINKS) {
     for (const qos of QOS) {
       for (const burst of BURSTS) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, logLines, nodeModule } from '../helpers/node-red';
 import { collect, connected, publishFlow } from '../helpers/publish';
 import { waitFor } from '../helpers/broker';
 import { watch } from '../helpers/mqtt-watch';
@@ -28,6 +28,25 @@ describe('secure-mqtt-out: publishing', () => {
       assert.equal(byTopic.get('public/4')?.toString(), 'plain');
       assert.equal(c.ok.length, 5);
       assert.equal(c.notSent.length, 0);
+      await w.close();
+    });
+  }
+
+  for (const qos of ['0', '1']) {
+    test(`a message Node-RED cannot clone for the Complete node is reported, and publishing goes on (QoS ${qos})`, async () => {
+      const w = await watch(rig.mosq.port, 'public/deep', { username: 'watcher' });
+      await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'public/deep', qos }), { b1: { user: 'writer' } });
+      const c = collect();
+      const p1 = await connected();
+      // Deeper than the stack: Node-RED's clone for the Complete node overflows it inside done(), which runs when
+      // the broker answers (QoS 1: on MQTT.js's stack, reading the PUBACK).
+      let deep: Record<string, unknown> = {};
+      for (let i = 0; i < 200000; i++) deep = { deep };
+      p1.receive({ payload: 'first', nested: deep });
+      await waitFor(() => logLines('the flow could not take the message back').length === 1, 5000, 'the error is reported');
+      p1.receive({ payload: 'second' });
+      await waitFor(() => w.received.length === 2 && c.completed.length === 1, 5000, 'the next message goes through');
+      assert.deepEqual(w.received.map((r) => r.payload.toString()), ['first', 'second']);
       await w.close();
     });
   }

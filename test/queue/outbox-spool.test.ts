@@ -200,3 +200,27 @@ test('publisher: each delivery reaches the status through changed(), even when n
   assert.equal(pub.stats.sent, 1);
   assert.ok(changed > before, 'the sent count changed, so the status must be told');
 });
+
+test('publisher: a transport that settles before send() returns (MQTT.js writing QoS 0 at once) keeps order and counts', async () => {
+  const seen: string[] = [];
+  const t: PublishTransport = {
+    connected: true,
+    send(r, settle) {
+      seen.push(r.topic);
+      settle(undefined, { reasonCode: 0 });
+    },
+  };
+  const sent: number[] = [];
+  const pub = new Publisher<number>(t, { maxCount: 100, maxBytes: 1e9, policy: 'reject' }, {
+    sent: (n) => sent.push(n ?? -1),
+    notSent: () => assert.fail('nothing is refused'),
+    changed: () => undefined,
+  }, undefined, () => 2);
+  for (let n = 0; n < 10; n++) pub.submit(req(n, 0), 4, n);
+  await flush();
+  assert.deepEqual(sent, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(seen, sent.map((n) => `t/${n}`));
+  assert.equal(pub.stats.sent, 10);
+  assert.equal(pub.stats.inFlight, 0);
+  assert.equal(pub.queued, 0);
+});

@@ -33,7 +33,7 @@ export interface PublishRequest {
 
 export interface PublishOutcome {
   /** 0 on success, or the v5 success code the broker gave instead (0x10: no matching subscribers). */
-  reasonCode: number;
+  readonly reasonCode: number;
 }
 
 export type PublishErrorCode = 'NOT_CONNECTED' | 'CONNECTION_LOST' | 'BROKER_DENIED' | 'CLOSED' | 'PUBLISH_FAILED';
@@ -179,8 +179,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       process.nextTick(settle, new PublishError('NOT_CONNECTED', 'not connected to the broker'));
       return;
     }
-    // MQTT.js copies the options it is given, so the common ones can be shared.
-    const opts = req.properties && this.settings.protocolVersion === 5 ? { qos: req.qos, retain: req.retain ?? false, properties: req.properties } : PLAIN_OPTIONS[req.qos][req.retain ? 1 : 0];
     const done: PendingPublish = (err, packet) => {
       if (!this.pending.delete(done)) return; // already settled by a connection loss
       if (err) {
@@ -194,6 +192,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     };
     this.pending.add(done);
     try {
+      // MQTT.js copies the options it is given, so the common ones can be shared.
+      const opts = req.properties && this.settings.protocolVersion === 5 ? { qos: req.qos, retain: req.retain ?? false, properties: req.properties } : PLAIN_OPTIONS[req.qos][req.retain ? 1 : 0];
       client.publish(req.topic, req.payload, opts, done);
     } catch (err) {
       // The caller may be a timer: a throw here would take Node-RED down.

@@ -108,7 +108,7 @@ export class Publisher<T> {
   /**
    * Refills the window once per turn of the event loop, not once per acknowledgement: acknowledgements come in a
    * few at a time, and refilling after each made about twice the socket writes (and TLS records) for the same
-   * messages. Submissions wait for the same turn, so a burst delivered by the flow leaves in large writes.
+   * messages. Queued messages wait for the same turn; one that finds the queue empty and the window open goes at once.
    */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
@@ -179,6 +179,8 @@ export class Publisher<T> {
   }
 
   private refreshCounts(): void {
+    // After close() the node's status belongs to whatever replaced it on redeploy.
+    if (this.closed) return;
     const queued = this.outbox.size;
     if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight || this.stats.sent !== this.sentReported) {
       this.stats.queued = queued;

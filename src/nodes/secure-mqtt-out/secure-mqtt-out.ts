@@ -103,9 +103,23 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       p.msg.error = { ...error };
-      p.send([null, p.msg]);
-      if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
-      else p.done(new Error(`${short(error.code)}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
+      backToFlow(() => {
+        p.send([null, p.msg]);
+        if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
+        else p.done(new Error(`${short(error.code)}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
+      });
+    }
+
+    /**
+     * Hands a message back to the flow. This runs on MQTT.js's stack when the broker answers, where a throw (Node-RED
+     * cloning a message too deep for the stack for a Complete or Catch node, say) would reach the socket code.
+     */
+    function backToFlow(fn: () => void): void {
+      try {
+        fn();
+      } catch (err) {
+        node.error(t('secure-mqtt-out.log.flowThrew', { message: String((err as Error)?.message ?? err).slice(0, 200) }));
+      }
     }
 
     try {
@@ -115,8 +129,10 @@ export = function register(RED: NodeAPI): void {
         {
           sent(p: Pending | undefined, _outcome: PublishOutcome) {
             if (!p) return;
-            p.send([p.msg, null]);
-            p.done();
+            backToFlow(() => {
+              p.send([p.msg, null]);
+              p.done();
+            });
           },
           notSent: refuse,
           changed: () => status.request(),
