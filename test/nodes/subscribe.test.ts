@@ -74,6 +74,23 @@ describe('secure-mqtt-in', () => {
     assert.match(String((caught[0].error as { message: string }).message), /not valid JSON/);
   });
 
+  test('a payload nested deeper than Node-RED can clone for a second wire is reported, and the next one arrives', async () => {
+    const flow = subFlow(mosq.port, { topic: 'deep/#', datatype: 'auto' });
+    flow[1].wires = [['sink', 'sink2']];
+    flow.push({ id: 'sink2', type: 'helper' });
+    await helper.load(modules, flow);
+    const got = sink();
+    const got2 = sink('sink2');
+    await subscribed();
+    // 400 KB of brackets: JSON.parse copes, Node-RED's recursive clone for the second wire does not.
+    await pub.publishAsync('deep/a', `${'['.repeat(200000)}${']'.repeat(200000)}`, { qos: 1 });
+    await waitFor(() => logLines('a message on deep/a could not be passed to the flow').length === 1, 5000, 'the error is reported');
+    await pub.publishAsync('deep/b', '{"ok":true}', { qos: 1 });
+    await waitFor(() => got2.length >= 1, 5000, 'the next message reaches both wires');
+    assert.deepEqual(got2.at(-1)?.payload, { ok: true });
+    assert.ok(got.some((m) => m.topic === 'deep/b'));
+  });
+
   test('an invalid filter is reported at deploy, not sent to the broker', async () => {
     await helper.load(modules, subFlow(mosq.port, { topic: 'a/#/b' }));
     await waitForStatus(helper.getNode('s1'), (s) => s.text === 'invalid topic filter', 5000);

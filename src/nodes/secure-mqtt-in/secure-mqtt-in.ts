@@ -1,7 +1,7 @@
 // Subscribe node: validated filters (shared subscriptions included), v5 options, payload decoding, a warning
 // when the access rules do not let this identity read, SUBACK failures shown, and run-time (un)subscribe.
 import type { QoS, SubscribeOptions, Subscription } from '../../lib/mqtt/connection';
-import { checkSubscriptionFilter } from '../../lib/mqtt/topic-rules';
+import { checkSubscriptionFilter, shorten } from '../../lib/mqtt/topic-rules';
 import { convertMessage, type PayloadMode } from '../../lib/subscribe/convert';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
@@ -78,11 +78,15 @@ export = function register(RED: NodeAPI): void {
       const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
         const result = convertMessage(topic, payload, packet, mode);
         const msg: NodeMessage = { ...result.fields };
-        if (!result.ok) {
-          node.error(result.error, msg);
-          return;
+        try {
+          if (!result.ok) node.error(result.error, msg);
+          else node.send(msg);
+        } catch (err) {
+          // Node-RED clones a message for a second wire or a Catch node; a payload nested deeper than the stack
+          // (a few hundred KB of "[[[[...") makes that throw, here on MQTT.js's stack.
+          const message = String((err as Error)?.message ?? err).slice(0, 200);
+          node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(topic), message }));
         }
-        node.send(msg);
       });
       subscriptions.set(filter, sub);
     }
