@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { startMosquitto } from '../test/helpers/mosquitto';
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
     const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${red.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     console.log(`\nNode-RED runtime resident memory at the end: ${Math.round(rss)} MB`);
     console.log(aclTable());
-    console.log(`\nNode ${process.version}, ${require('node:os').cpus().length} cores, Mosquitto on 127.0.0.1.`);
+    console.log(`\nNode ${process.version}, ${os.cpus().length} cores, Mosquitto on 127.0.0.1.`);
   } finally {
     raws.tcp.stop();
     raws.tls.stop();

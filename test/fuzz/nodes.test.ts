@@ -115,7 +115,7 @@ function checkUtf8Clean(text: string): string | undefined {
 /** fc.stringify with every long string cut short, for failure messages. */
 function brief(v: unknown): string {
   const cut = (x: unknown): unknown => (typeof x === 'string' && x.length > 40 ? `${x.slice(0, 20)}…(${x.length} chars)` : x);
-  return fc.stringify(Array.isArray(v) ? (v as unknown[]).map(cut) : typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, Array.isArray(x) ? (x as unknown[]).map(cut) : cut(x)])) : cut(v)).slice(0, 400);
+  return fc.stringify(Array.isArray(v) ? (v as unknown[]).map(cut) : typeof v === 'object' && v !== null && (Object.getPrototypeOf(v) as unknown) === Object.prototype ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, Array.isArray(x) ? (x as unknown[]).map(cut) : cut(x)])) : cut(v)).slice(0, 400);
 }
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {

@@ -97,7 +97,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
     const text = await res.text();
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(text) as unknown;
     } catch {
       json = undefined;
     }

@@ -228,7 +228,7 @@ describe('npm pack, then install the tarball as the palette manager does', () =>
       Object.entries(optionalModules(dir)).map(([dep, present]) => {
         if (!present) return [dep, 'skipped by npm'];
         try {
-          require(path.join(dir, 'node_modules', dep));
+          require(path.join(dir, 'node_modules', dep)) as unknown;
           return [dep, 'usable'];
         } catch {
           return [dep, 'installed but not built'];

@@ -29,7 +29,7 @@ function editorDefinition(type: string): EditorDef {
   assert.ok(script, 'editor script');
   let def: EditorDef | undefined;
   const RED = { nodes: { registerType: (t: string, d: EditorDef) => (t === type ? (def = d) : undefined) } };
-  vm.runInNewContext(script, { RED, $: () => undefined });
+  vm.runInNewContext(script, { RED, $: () => undefined }) as unknown;
   assert.ok(def, `${type} registered`);
   return def;
 }

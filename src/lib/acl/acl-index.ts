@@ -74,7 +74,7 @@ export class FilterIndex<T> {
       if (level === '+') {
         next = node.plus ?? (node.plus = newNode());
       } else if (this.templated && hasSubstitution(level)) {
-        const templates = node.templates ?? (node.templates = new Map());
+        const templates = node.templates ?? (node.templates = new Map<string, IndexNode<T>>());
         next = templates.get(level);
         if (!next) templates.set(level, (next = newNode()));
       } else {

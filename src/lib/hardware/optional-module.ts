@@ -5,7 +5,7 @@ import { HardwareError } from './hardware-error';
 export type RequireFn = (id: string) => unknown;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodeRequire: RequireFn = (id): unknown => require(id);
+const nodeRequire: RequireFn = (id) => require(id) as unknown;
 
 export function loadOptional<T>(name: string, purpose: string, isUsable: (m: unknown) => m is T, load: RequireFn = nodeRequire): T {
   let mod: unknown;

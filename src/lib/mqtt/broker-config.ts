@@ -128,7 +128,7 @@ function lifecycle(
 export function parseProperties(json: string): Props | string {
   let raw: unknown;
   try {
-    raw = JSON.parse(json);
+    raw = JSON.parse(json) as unknown;
   } catch {
     return 'not valid JSON';
   }

@@ -48,7 +48,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   if (mode === 'json') {
     if (text === undefined) return { ok: false, error: 'payload is not valid UTF-8', fields };
     try {
-      fields.payload = JSON.parse(text);
+      fields.payload = JSON.parse(text) as unknown;
       return { ok: true, fields };
     } catch (err) {
       return { ok: false, error: `payload is not valid JSON: ${(err as Error).message}`, fields };
@@ -60,7 +60,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   const trimmed = text.trimStart();
   if (declaredJson || trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      fields.payload = JSON.parse(text);
+      fields.payload = JSON.parse(text) as unknown;
       return { ok: true, fields };
     } catch {
       // not JSON after all: fall through to text
