@@ -2,7 +2,7 @@
 // through the runtime's onComplete hook and prints the wall-clock time at which the last message of a burst
 // completed. A node has handled a message when it calls done(), which is what Complete and Catch nodes see.
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { wallNow } from './wall-clock';
 
 interface CompleteEvent {
   node: { id: string };
@@ -31,7 +31,7 @@ hooks.add('onComplete', (event) => {
   c.done++;
   if (event.error) c.errors++;
   if (c.done === burstOf(id)) {
-    process.stdout.write(`BENCH-COMPLETE ${id} ${performance.timeOrigin + performance.now()} ${c.errors}\n`);
+    process.stdout.write(`BENCH-COMPLETE ${id} ${wallNow()} ${c.errors}\n`);
     counts.delete(id);
   } else counts.set(id, c);
 });

@@ -4,7 +4,7 @@
 import mqtt from 'mqtt';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { performance } from 'node:perf_hooks';
+import { wallNow } from './wall-clock';
 
 async function main(): Promise<void> {
   const [port, caFile] = [Number(process.argv[2]), process.argv[3]];
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     let done = 0;
     for (let i = 0; i < total; i++) {
       client.publish('bench/raw', payload, { qos: q }, () => {
-        if (++done === total) process.stdout.write(`sent ${performance.timeOrigin + performance.now()}\n`);
+        if (++done === total) process.stdout.write(`sent ${wallNow()}\n`);
       });
     }
   }

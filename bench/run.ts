@@ -5,7 +5,6 @@
 // A burst counts as handled when the subscriber has seen every message and the publisher has settled every one:
 // done() for the nodes (seen through the runtime's onComplete hook, see complete-probe.ts), the publish callback
 // for raw MQTT.js. The rate at which the broker alone received the burst is kept too, to show where time goes.
-import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,10 +15,13 @@ import { startMosquitto } from '../test/helpers/mosquitto';
 import { startNodeRed, type NodeRedProcess } from '../test/helpers/node-red-process';
 import { testCerts } from '../test/helpers/certs';
 import { aclTable } from './acl-cost';
-import { BURSTS, LINKS, QOS, benchFlows, caseId, type Link } from './flows';
+import { waitFor } from '../test/helpers/broker';
+import { BURSTS, LINKS, QOS, benchFlows, caseId, type Kind, type Link } from './flows';
+import { wallNow } from './wall-clock';
 
 type Variant = 'raw MQTT.js' | 'core mqtt out' | 'secure mqtt out';
 const VARIANTS: Variant[] = ['raw MQTT.js', 'core mqtt out', 'secure mqtt out'];
+const KIND: Record<Exclude<Variant, 'raw MQTT.js'>, Kind> = { 'core mqtt out': 'core', 'secure mqtt out': 'secure' };
 
 interface Result {
   variant: Variant;
@@ -36,7 +38,6 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 /** BENCH_FILTER=<regexp> runs only the cells whose "link variant QoS burst" matches, e.g. "tls secure.* 1 ". */
 const FILTER = process.env.BENCH_FILTER ? new RegExp(process.env.BENCH_FILTER) : undefined;
 const selected = (link: Link, variant: Variant, qos: number, burst: number): boolean => !FILTER || FILTER.test(`${link} ${variant} ${qos} ${burst}`);
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /** Resolves with the wall-clock time at which the n-th message on bench/# arrived. */
 async function subscriberFor(port: number, n: number): Promise<{ last: Promise<number>; close: () => Promise<void> }> {
@@ -77,22 +78,25 @@ async function startRawPublisher(port: number, caFile?: string): Promise<RawPubl
   };
 }
 
-/** Waits for complete-probe's line for this out node, printed after `from` in the runtime's log. */
+/**
+ * Waits for complete-probe's whole line for this out node, printed after `from` in the runtime's log. The line
+ * carries its own timestamp, so how often the log is looked at does not change the figure.
+ */
 async function completedAt(red: NodeRedProcess, outId: string, from: number): Promise<number> {
   const marker = `BENCH-COMPLETE ${outId} `;
-  const deadline = Date.now() + 300000;
-  for (;;) {
-    const log = red.log();
-    const at = log.indexOf(marker, from);
-    const end = at >= 0 ? log.indexOf('\n', at) : -1;
-    if (end >= 0) {
-      const [time, errors] = log.slice(at + marker.length, end).split(' ').map(Number);
-      if (errors > 0) throw new Error(`${outId}: ${errors} messages failed`);
-      return time;
-    }
-    if (Date.now() > deadline) throw new Error(`${outId} never completed`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const line = await waitFor(
+    () => {
+      const log = red.log();
+      const at = log.indexOf(marker, from);
+      const end = at < 0 ? -1 : log.indexOf('\n', at);
+      return end < 0 ? undefined : log.slice(at + marker.length, end);
+    },
+    300000,
+    `${outId} to complete`,
+  );
+  const [time, errors] = line.split(' ').map(Number);
+  if (errors > 0) throw new Error(`${outId}: ${errors} messages failed`);
+  return time;
 }
 
 async function measure(port: number, n: number, start: () => Promise<number>): Promise<{ rate: number; atBroker: number }> {
@@ -103,7 +107,7 @@ async function measure(port: number, n: number, start: () => Promise<number>): P
   return { rate: (n / (Math.max(settled, seen) - t0)) * 1000, atBroker: (n / (seen - t0)) * 1000 };
 }
 
-function nodeRun(red: NodeRedProcess, kind: 'core' | 'secure', link: Link, qos: 0 | 1, n: number, port: number): Promise<{ rate: number; atBroker: number }> {
+function nodeRun(red: NodeRedProcess, kind: Kind, link: Link, qos: 0 | 1, n: number, port: number): Promise<{ rate: number; atBroker: number }> {
   const id = caseId(kind, link, qos, n);
   return measure(port, n, async () => {
     const from = red.log().length;
@@ -124,7 +128,7 @@ async function throughput(red: NodeRedProcess, port: number, raws: Record<Link, 
   const once = (variant: Variant, link: Link, qos: 0 | 1, burst: number): Promise<{ rate: number; atBroker: number }> =>
     variant === 'raw MQTT.js'
       ? measure(port, burst, () => raws[link].burst(burst, qos))
-      : nodeRun(red, variant === 'core mqtt out' ? 'core' : 'secure', link, qos, burst, port);
+      : nodeRun(red, KIND[variant], link, qos, burst, port);
   // Warm up every path once (JIT, connections) so the first measured burst is not penalised.
   for (const link of LINKS) {
     for (const variant of VARIANTS) {
@@ -190,15 +194,16 @@ async function main(): Promise<void> {
     // BENCH_PROF=<dir> writes a CPU profile of the runtime there.
     nodeArgs: ['--require', path.join(__dirname, 'complete-probe.js'), ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])],
   });
-  const raws = { tcp: await startRawPublisher(mosq.port), tls: await startRawPublisher(tlsPort, certs.caCert) };
+  const raws: RawPublisher[] = [];
   try {
-    const deadline = Date.now() + 15000;
-    while ((mosq.log().match(/New client connected/g) ?? []).length < 6) {
-      if (Date.now() > deadline) throw new Error(`the runtime's four clients and the two raw publishers did not all connect:\n${red.log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The raw publishers answer "ready" once connected; the runtime's four clients are counted at the broker.
+    const tcp = await startRawPublisher(mosq.port);
+    raws.push(tcp);
+    const tls = await startRawPublisher(tlsPort, certs.caCert);
+    raws.push(tls);
+    await waitFor(() => (mosq.log().match(/New client connected/g) ?? []).length >= 6, 15000, "the runtime's four clients to connect");
     process.stderr.write('publish throughput (median of runs):\n');
-    const results = await throughput(red, mosq.port, raws);
+    const results = await throughput(red, mosq.port, { tcp, tls });
     console.log('\n## Publish throughput\n');
     console.log(table(results));
     const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${red.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -206,8 +211,7 @@ async function main(): Promise<void> {
     console.log(aclTable());
     console.log(`\nNode ${process.version}, ${os.cpus().length} cores, Mosquitto on 127.0.0.1.`);
   } finally {
-    raws.tcp.stop();
-    raws.tls.stop();
+    for (const raw of raws) raw.stop();
     await red.stop();
     await mosq.stop();
   }

@@ -5,6 +5,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
+// --test-force-exit below needs Node.js 20.14 or later; Debian's own nodejs is older.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 14)) {
+  console.error(`Node.js 20.14 or later is needed to run the tests (found ${process.version})`);
+  process.exit(1);
+}
+
 const base = path.resolve(__dirname, '..', '.test-build', 'test');
 const filter = process.argv[2];
 const files = [];

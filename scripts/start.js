@@ -42,10 +42,16 @@ async function startMosquitto() {
   const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
-  await Promise.race([
-    waitListening(MQTT_PORT, 5000),
-    new Promise((_, reject) => proc.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${stderr.trim()}`)))),
-  ]);
+  try {
+    await Promise.race([
+      waitListening(MQTT_PORT, 5000),
+      new Promise((_, reject) => proc.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${stderr.trim()}`)))),
+    ]);
+  } catch (err) {
+    // The fallback broker needs the port: a Mosquitto that is alive but not listening must not keep it.
+    proc.kill('SIGKILL');
+    throw err;
+  }
   console.log(`[start] embedded MQTT broker (Mosquitto) listening on 127.0.0.1:${MQTT_PORT}`);
   const close = () =>
     new Promise((resolve) => {

@@ -179,10 +179,14 @@ export async function waitForStatus(page: Page, id: string, ok: (s: ShownStatus)
     return await waitUntil(
       `the status of node ${id}`,
       async () => {
-        seen = {
-          text: ((await node.locator('.red-ui-flow-node-status-label').textContent()) ?? '').trim(),
-          shape: (await node.locator('rect.red-ui-flow-node-status').getAttribute('class')) ?? '',
-        };
+        // Text and shape in one read: two reads could straddle a status change (an old text with a new dot).
+        seen = await node.evaluate((el: unknown) => {
+          const find = (el as { querySelector(s: string): { textContent: string | null; getAttribute(a: string): string | null } | null }).querySelector.bind(el);
+          return {
+            text: (find('.red-ui-flow-node-status-label')?.textContent ?? '').trim(),
+            shape: find('rect.red-ui-flow-node-status')?.getAttribute('class') ?? '',
+          };
+        });
         return ok(seen) ? seen : undefined;
       },
       timeoutMs,

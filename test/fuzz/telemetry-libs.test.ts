@@ -30,6 +30,7 @@ import { parseSensorConfig, type SensorFields } from '../../src/lib/sensors/sens
 import { createSensorReader } from '../../src/lib/sensors/sensor-reader';
 import { checkedWords } from '../../src/lib/sensors/sensirion-words';
 import { assertNoPollution, count, deep, hostileKey, hostileMessage, hostileNumber, hostileString, hostileValue, readingPayload, report } from './arbitraries';
+import { noWait } from '../helpers/manual-clock';
 
 const RUNS = 300;
 const NOW = 1_700_000_000_000;
@@ -103,7 +104,6 @@ function formatOptions(format: (typeof FORMAT_NAMES)[number], device: string | u
 
 // ---- I2C drivers fed random register contents ----
 
-const noWait = async (): Promise<void> => undefined;
 /** Timers that fire at once: a driver's waits and polls cost nothing. */
 const instantTimers: Timers = { now: () => 0, setTimeout: (fn) => setImmediate(fn), clearTimeout: () => undefined };
 

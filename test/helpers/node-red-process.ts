@@ -22,6 +22,8 @@ export interface NodeRedOptions {
   extraSettings?: Record<string, unknown>;
   /** Extra Node.js options for the runtime process (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra environment variables for the runtime process. */
+  env?: Record<string, string>;
 }
 
 export interface NodeRedProcess {
@@ -81,7 +83,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   let logText = '';
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), red, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...opts.env },
   });
   running.add(child);
   child.once('exit', () => running.delete(child));

@@ -73,6 +73,13 @@ export function logLines(needle: string): string[] {
     .filter((m) => m.includes(needle));
 }
 
+/** Every status text the node reports from now on, in order. */
+export function statuses(id: string): string[] {
+  const seen: string[] = [];
+  helper.getNode(id).on('call:status', (c: { args: Array<{ text?: string }> }) => seen.push(c.args[0]?.text ?? ''));
+  return seen;
+}
+
 /** Resolves with the first status a node reports that satisfies the predicate. */
 export function waitForStatus(
   node: TestNode,

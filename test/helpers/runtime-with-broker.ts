@@ -12,7 +12,6 @@ export function runtimeWithBroker(opts?: MosquittoOptions): { readonly mosq: Run
     mosq = await startMosquitto(opts);
   });
   after(async () => {
-    await helper.unload();
     await mosq?.stop();
     await helper.stopServer();
   });

@@ -1,41 +1,26 @@
 // The connection as the nodes share it: one client per config node, status to every user, MQTT 5 properties on
 // the lifecycle messages, and a bounded, clean close on redeploy.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
-import { helper, nodeModule, type FlowNode, type TestNode } from '../helpers/node-red';
+import { helper, nodeModule, sleep, statuses, type FlowNode, type TestNode } from '../helpers/node-red';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('secure-mqtt-in')];
 
-function statuses(id: string): string[] {
-  const seen: string[] = [];
-  (helper.getNode(id) as TestNode).on('call:status', (c: { args: Array<{ text?: string }> }) => seen.push(c.args[0]?.text ?? ''));
-  return seen;
-}
-
 describe('secure-mqtt-broker: shared connection and lifecycle', () => {
-  let mosq: RunningMosquitto;
+  const rig = runtimeWithBroker();
   let proxy: TcpProxy | undefined;
-  before(async () => {
-    await helper.startServer();
-    mosq = await startMosquitto();
-  });
-  after(async () => {
-    await mosq.stop();
-    await helper.stopServer();
-  });
   afterEach(async () => {
-    await helper.unload();
     await proxy?.close();
     proxy = undefined;
   });
 
   test('every node on one config node shares one broker connection, and each shows its state', async () => {
     const flow: FlowNode[] = [
-      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'shared-1', reconnectMin: '0.1', reconnectMax: '0.5' },
+      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'shared-1', reconnectMin: '0.1', reconnectMax: '0.5' },
       { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: 'shared/a', wires: [[], []] },
       { id: 'p2', type: 'secure-mqtt-out', broker: 'b1', topic: 'shared/b', wires: [[], []] },
       { id: 'i1', type: 'secure-mqtt-in', broker: 'b1', topic: 'shared/#', wires: [['sink']] },
@@ -45,17 +30,17 @@ describe('secure-mqtt-broker: shared connection and lifecycle', () => {
     const seen = { p1: statuses('p1'), p2: statuses('p2'), i1: statuses('i1') };
     const got: unknown[] = [];
     helper.getNode('sink').on('input', (m: { payload: unknown }) => got.push(m.payload));
-    await waitFor(() => /Sending SUBACK to shared-1/.test(mosq.log()), 5000, 'subscribed');
+    await waitFor(() => /Sending SUBACK to shared-1/.test(rig.mosq.log()), 5000, 'subscribed');
     (helper.getNode('p1') as TestNode).receive({ payload: 'from p1' });
     (helper.getNode('p2') as TestNode).receive({ payload: 'from p2' });
     await waitFor(() => got.length === 2, 5000, 'both messages back through the in node');
-    assert.equal((mosq.log().match(/New client connected from \S+ as shared-1 /g) ?? []).length, 1, 'one connection');
+    assert.equal((rig.mosq.log().match(/New client connected from \S+ as shared-1 /g) ?? []).length, 1, 'one connection');
     await waitFor(() => seen.p1.at(-1) === 'sent 1' && seen.p2.at(-1) === 'sent 1', 2000, `out statuses ${JSON.stringify(seen)}`);
     assert.ok(seen.i1.includes('connected'), JSON.stringify(seen.i1));
   });
 
   test('MQTT 5 properties on the birth, will and close messages reach subscribers', async () => {
-    const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, protocolVersion: 5 });
+    const watcher = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, protocolVersion: 5 });
     const got: Array<{ payload: string; props: unknown }> = [];
     // JSON round trip: the parser's objects have no prototype, which deepEqual would count as a difference.
     watcher.on('message', (_t, payload, packet) => got.push({ payload: payload.toString(), props: JSON.parse(JSON.stringify(packet.properties ?? null)) as unknown }));
@@ -63,7 +48,7 @@ describe('secure-mqtt-broker: shared connection and lifecycle', () => {
     const props = (kind: string): string => JSON.stringify({ contentType: 'text/plain', userProperties: { kind } });
     await helper.load(modules, [
       {
-        id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: mosq.port, clientId: 'life-1', protocolVersion: '5',
+        id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'life-1', protocolVersion: '5',
         birthTopic: 'life/status', birthPayload: 'online', birthQos: '1', birthProps: props('birth'),
         willTopic: 'life/status', willPayload: 'lost', willQos: '1', willProps: props('will'),
         closeTopic: 'life/status', closePayload: 'offline', closeQos: '1', closeProps: props('close'),
@@ -72,7 +57,7 @@ describe('secure-mqtt-broker: shared connection and lifecycle', () => {
     ]);
     const birth = await waitFor(() => got.find((m) => m.payload === 'online'), 5000, 'birth');
     assert.deepEqual(birth.props, { contentType: 'text/plain', userProperties: { kind: 'birth' } });
-    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'life-1', protocolVersion: 5 });
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, clientId: 'life-1', protocolVersion: 5 });
     const will = await waitFor(() => got.find((m) => m.payload === 'lost'), 5000, 'will');
     assert.deepEqual(will.props, { contentType: 'text/plain', userProperties: { kind: 'will' } });
     await thief.endAsync();
@@ -84,16 +69,16 @@ describe('secure-mqtt-broker: shared connection and lifecycle', () => {
   });
 
   test('close on redeploy with unacknowledged QoS 1 messages: bounded, the socket closed, no leftover client', async () => {
-    proxy = await startProxy(mosq.port);
+    proxy = await startProxy(rig.mosq.port);
     await helper.load(modules, [
       { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'closing-1', closeTopic: 'closing/status', closePayload: 'offline', closeQos: '1' },
       { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: 'closing/x', qos: '1', wires: [[], []] },
     ]);
-    await waitFor(() => /as closing-1 /.test(mosq.log()), 5000, 'connected');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => /as closing-1 /.test(rig.mosq.log()), 5000, 'connected');
+    await sleep(100);
     proxy.pause(); // PUBACKs and the close message's PUBACK never come
     for (let i = 0; i < 5; i++) (helper.getNode('p1') as TestNode).receive({ payload: String(i) });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const t0 = Date.now();
     await helper.unload();
     const ms = Date.now() - t0;

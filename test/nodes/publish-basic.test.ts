@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helper, logLines, nodeModule } from '../helpers/node-red';
+import { helper, logLines, nodeModule, statuses } from '../helpers/node-red';
 import { collect, connected, publishFlow } from '../helpers/publish';
 import { waitFor } from '../helpers/broker';
 import { watch } from '../helpers/mqtt-watch';
@@ -74,8 +74,7 @@ describe('secure-mqtt-out: publishing', () => {
     await helper.load(modules, publishFlow(rig.mosq.port, { qos: '' }), { b1: { user: 'writer' } });
     const c = collect();
     const p1 = await connected();
-    const statuses: string[] = [];
-    p1.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(call.args[0]?.text ?? ''));
+    const seen = statuses('p1');
     const bad = [
       { topic: 'public/+/x', payload: 1 },
       { topic: '', payload: 1 },
@@ -93,7 +92,7 @@ describe('secure-mqtt-out: publishing', () => {
     await waitFor(() => c.caught.length === bad.length, 2000, 'catch');
     assert.match(String((c.caught[0].error as { message: string }).message), /invalid topic: topic "public\/\+\/x" contains a wildcard/);
     // The status counts the latest reason on its own, and the total when other reasons came before it.
-    await waitFor(() => /invalid message ×2 \(6 refused in all\)/.test(statuses.at(-1) ?? ''), 2000, `status counts by reason: ${statuses.at(-1)}`);
+    await waitFor(() => /invalid message ×2 \(6 refused in all\)/.test(seen.at(-1) ?? ''), 2000, `status counts by reason: ${seen.at(-1)}`);
     await w.close();
   });
 

@@ -3,40 +3,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../helpers/broker';
-import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, nodeModule, statuses } from '../helpers/node-red';
+import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 import { collect, connected, publishFlow } from '../helpers/publish';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
 
 describe('secure-mqtt-out: the in-flight window', () => {
-  let mosq: RunningMosquitto;
+  // Mosquitto announces max_inflight_messages as its Receive Maximum in the v5 CONNACK.
+  const rig = runtimeWithBroker({ extra: ['max_inflight_messages 10'] });
   let proxy: TcpProxy;
   before(async () => {
-    await helper.startServer();
-    // Mosquitto announces max_inflight_messages as its Receive Maximum in the v5 CONNACK.
-    mosq = await startMosquitto({ extra: ['max_inflight_messages 10'] });
-    proxy = await startProxy(mosq.port);
+    proxy = await startProxy(rig.mosq.port);
   });
-  after(async () => {
-    await helper.unload();
-    await proxy.close();
-    await mosq.stop();
-    await helper.stopServer();
-  });
+  after(() => proxy.close());
 
   test('MQTT 5: a Receive Maximum of 10 holds 10 in flight and queues the rest; all arrive once the link moves', async () => {
-    const w = await watch(mosq.port, 'window/#');
+    const w = await watch(rig.mosq.port, 'window/#');
     await helper.load(modules, publishFlow(proxy.port, { topic: 'window/n', qos: '1' }, { protocolVersion: '5', clientId: 'window-1' }));
     const c = collect();
     const p1 = await connected();
-    const statuses: string[] = [];
-    p1.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(call.args[0]?.text ?? ''));
+    const seen = statuses('p1');
     proxy.pause(); // no PUBACK comes back: the window fills
     for (let i = 0; i < 50; i++) p1.receive({ payload: String(i) });
-    await waitFor(() => statuses.some((s) => / · queued 40$/.test(s)), 5000, `10 in flight, 40 queued: ${statuses.at(-1)}`);
+    await waitFor(() => seen.some((s) => / · queued 40$/.test(s)), 5000, `10 in flight, 40 queued: ${seen.at(-1)}`);
     assert.equal(c.ok.length, 0);
     proxy.resume();
     await waitFor(() => c.ok.length === 50, 10000, 'every message acknowledged');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, nodeModule, sleep } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
 import { watch } from '../helpers/mqtt-watch';
@@ -41,7 +41,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const before = connects(); // the first NBIRTH set the Will: one reconnect, before the birth was sent
     helper.getNode('f1').receive({ payload: { temperature: 21.6, humidity: 40 }, timestamp: Date.now(), sensor: 'bme280' });
     await waitFor(() => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1').length >= 2, 10000, 'rebirth for the new metric');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(connects(), before, 'a rebirth does not reconnect');
     // Take over the client id: the broker drops our connection without a DISCONNECT and publishes the Will.
     const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: rig.mosq.port, clientId: 'edge-1' });

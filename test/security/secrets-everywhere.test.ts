@@ -59,10 +59,9 @@ describe('security: secrets in every place a user or an attacker can look', () =
     ];
     const certdata = fs.readFileSync(certs.clientCert, 'utf8');
     const cadata = fs.readFileSync(certs.caCert, 'utf8');
-    // MQTT.js's debug output on too, as a user chasing a connection problem would turn it on.
-    const debugBefore = process.env.DEBUG;
-    process.env.DEBUG = 'mqttjs*';
     red = await startNodeRed({
+      // MQTT.js's debug output on too, as a user chasing a connection problem would turn it on.
+      env: { DEBUG: 'mqttjs*' },
       flows,
       credentials: {
         'b-good': { user: 'alice', password: PASSWORD },
@@ -72,9 +71,6 @@ describe('security: secrets in every place a user or an attacker can look', () =
         't-badpass': { certdata, keydata: encryptedKey, cadata, passphrase: WRONG_PASSPHRASE },
       },
       extraSettings: { logging: { console: { level: 'trace', metrics: false, audit: true } } },
-    }).finally(() => {
-      if (debugBefore === undefined) delete process.env.DEBUG;
-      else process.env.DEBUG = debugBefore;
     });
   });
   after(async () => {

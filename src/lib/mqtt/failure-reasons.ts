@@ -93,7 +93,7 @@ export function connackReason(code: number, protocolVersion: 4 | 5, withCredenti
   return reason;
 }
 
-export const HINTS = { credentials: '(bad user name or password?)', anonymous: '(anonymous access refused?)' } as const;
+const HINTS = { credentials: '(bad user name or password?)', anonymous: '(anonymous access refused?)' } as const;
 
 /** A DISCONNECT the broker sent with a failure reason code (v5). */
 export function disconnectReason(rc: number): FailureReason {
@@ -103,11 +103,9 @@ export function disconnectReason(rc: number): FailureReason {
   return reason;
 }
 
-export const CLOSED_BY_BROKER: FailureReason = Object.freeze({ code: 'CLOSED_BY_BROKER', text: 'connection closed by broker', words: { key: 'code.CLOSED_BY_BROKER' } });
-
 /** Every catalogue key under "failure." a reason can name, for the catalogue tests. */
 export function failureWordKeys(): string[] {
-  const codes = [...Object.keys(TLS_CODES), ...Object.keys(NET_CODES), 'TIMEOUT', 'CLOSED_BY_BROKER'].map((c) => `code.${c}`);
+  const codes = Object.keys(KNOWN).map((c) => `code.${c}`);
   const reasons = [...Object.values(CONNACK_V3), ...Object.values(REASON_CODES_V5)].map((w) => `reasons.${reasonKey(w)}`);
   return [...new Set([...codes, 'refused', 'disconnected', ...reasons, ...Object.keys(HINTS).map((h) => `hints.${h}`)])];
 }
@@ -159,14 +157,13 @@ export function describeError(err: unknown, protocolVersion: 4 | 5, withCredenti
     return connackReason(e.code, protocolVersion, withCredentials);
   }
   if (typeof e.code === 'string') {
-    if (TLS_CODES[e.code]) return known(e.code, TLS_CODES[e.code]);
-    if (NET_CODES[e.code]) return known(e.code, NET_CODES[e.code]);
+    if (Object.hasOwn(KNOWN, e.code)) return known(e.code);
     if (e.code.startsWith('ERR_SSL_') || e.code.startsWith('ERR_TLS_') || e.code.startsWith('ERR_OSSL_')) {
       return { code: e.code, text: `TLS: ${tlsAlertWords(e.code)}` };
     }
   }
   if (/connack timeout|keepalive timeout/i.test(message)) {
-    return known('TIMEOUT', 'broker did not answer in time');
+    return known('TIMEOUT');
   }
   const openssl = opensslReason(message);
   if (openssl) return openssl;
@@ -185,15 +182,25 @@ const OPENSSL_TEXTS: Array<[RegExp, keyof typeof TLS_CODES]> = [
 ];
 
 function opensslReason(message: string): FailureReason | undefined {
-  for (const [re, code] of OPENSSL_TEXTS) if (re.test(message)) return known(code, TLS_CODES[code]);
+  for (const [re, code] of OPENSSL_TEXTS) if (re.test(message)) return known(code);
   // "...:SSL routines:<function>:<reason>:<source file>..." → the reason alone.
   const m = /SSL routines:[^:]*:([^:]+)/.exec(message);
   return m ? { code: 'EPROTO', text: `TLS: ${m[1].trim().slice(0, 80)}` } : undefined;
 }
 
-function known(code: string, text: string): FailureReason {
-  return { code, text, words: { key: `code.${code}` } };
+/** Every cause with fixed words: its catalogue key is "code.<code>". */
+const KNOWN: Record<string, string> = {
+  ...TLS_CODES,
+  ...NET_CODES,
+  TIMEOUT: 'broker did not answer in time',
+  CLOSED_BY_BROKER: 'connection closed by broker',
+};
+
+function known(code: string): FailureReason {
+  return { code, text: KNOWN[code], words: { key: `code.${code}` } };
 }
+
+export const CLOSED_BY_BROKER: FailureReason = Object.freeze(known('CLOSED_BY_BROKER'));
 
 function tlsAlertWords(code: string): string {
   return code

@@ -5,6 +5,7 @@ import { checkSubscriptionFilter, shorten } from '../../lib/mqtt/topic-rules';
 import { convertMessage, type PayloadMode } from '../../lib/subscribe/convert';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
+import { backToFlow } from '../shared/back-to-flow';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/secure-mqtt-in.json';
 
@@ -78,15 +79,10 @@ export = function register(RED: NodeAPI): void {
       const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
         const result = convertMessage(topic, payload, packet, mode);
         const msg: NodeMessage = { ...result.fields };
-        try {
-          if (!result.ok) node.error(result.error, msg);
-          else node.send(msg);
-        } catch (err) {
-          // Node-RED clones a message for a second wire or a Catch node; a payload nested deeper than the stack
-          // (a few hundred KB of "[[[[...") makes that throw, here on MQTT.js's stack.
-          const message = String((err as Error)?.message ?? err).slice(0, 200);
-          node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(topic), message }));
-        }
+        backToFlow(
+          () => (result.ok ? node.send(msg) : node.error(result.error, msg)),
+          (message) => node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(topic), message })),
+        );
       });
       subscriptions.set(filter, sub);
     }
@@ -179,7 +175,7 @@ function parseQos(v: unknown): QoS | undefined {
 /** A filter as it may appear in a log line: escaped (no raw newline or control character) and cut short. */
 function quoted(filter: string): string {
   // JSON escapes C0 controls and lone surrogates; DEL, C1 controls and line separators are escaped here.
-  return JSON.stringify(filter.length > 80 ? `${filter.slice(0, 80)}…` : filter).replace(
+  return JSON.stringify(shorten(filter)).replace(
     /[\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

@@ -12,6 +12,7 @@ import { DiskSpool } from '../../lib/queue/spool';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
 import { throttle } from '../shared/throttle';
+import { backToFlow } from '../shared/back-to-flow';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/secure-mqtt-out.json';
 
@@ -107,19 +108,11 @@ export = function register(RED: NodeAPI): void {
         p.send([null, p.msg]);
         if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
         else p.done(new Error(`${short(error.code)}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
-      });
+      }, flowThrew);
     }
 
-    /**
-     * Hands a message back to the flow. This runs on MQTT.js's stack when the broker answers, where a throw (Node-RED
-     * cloning a message too deep for the stack for a Complete or Catch node, say) would reach the socket code.
-     */
-    function backToFlow(fn: () => void): void {
-      try {
-        fn();
-      } catch (err) {
-        node.error(t('secure-mqtt-out.log.flowThrew', { message: String((err as Error)?.message ?? err).slice(0, 200) }));
-      }
+    function flowThrew(message: string): void {
+      node.error(t('secure-mqtt-out.log.flowThrew', { message }));
     }
 
     try {
@@ -132,7 +125,7 @@ export = function register(RED: NodeAPI): void {
             backToFlow(() => {
               p.send([p.msg, null]);
               p.done();
-            });
+            }, flowThrew);
           },
           notSent: refuse,
           changed: () => status.request(),

@@ -23,7 +23,8 @@ export function messages(RED: NodeAPI, enUS: Catalogue): Translate {
   };
 }
 
-function lookup(catalogue: Catalogue, key: string): string | undefined {
+/** The catalogue's text for "a.b.c", or undefined. */
+export function lookup(catalogue: Catalogue, key: string): string | undefined {
   let v: string | Catalogue | undefined = catalogue;
   for (const part of key.split('.')) {
     if (typeof v !== 'object') return undefined;
