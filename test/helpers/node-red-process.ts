@@ -87,8 +87,17 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  child.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (logText += d.toString()));
+  // Whole lines only: a chunk of stderr (debug output, say) must not land in the middle of a stdout line.
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const end = text.lastIndexOf('\n') + 1;
+      logText += text.slice(0, end);
+      partial = text.slice(end);
+    });
+    stream?.on('end', () => (logText += partial));
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
 
