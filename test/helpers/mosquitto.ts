@@ -3,6 +3,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { logCounter } from './log-count';
 import { freePort, waitForPort } from './ports';
 import type { CertSet } from './certs';
 
@@ -48,6 +49,8 @@ export interface RunningMosquitto {
   dir: string;
   /** Everything Mosquitto logged so far. */
   log(): string;
+  /** How many times a pattern occurs in the log so far (whole lines). */
+  count(pattern: RegExp): number;
   stop(): Promise<void>;
   start(): Promise<void>;
   restart(): Promise<void>;
@@ -167,6 +170,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Runni
     wsPort,
     dir,
     log: () => logText,
+    count: logCounter(() => logText),
     start,
     stop,
     restart: async () => {

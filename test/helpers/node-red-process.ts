@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { logCounter } from './log-count';
 import { freePort } from './ports';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -32,6 +33,8 @@ export interface NodeRedProcess {
   url: string;
   userDir: string;
   log(): string;
+  /** How many times a pattern occurs in the log so far (whole lines). */
+  count(pattern: RegExp): number;
   /** Admin API request; `token` from login() when adminAuth is on. */
   api(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; json: unknown; text: string }>;
   login(): Promise<string>;
@@ -121,6 +124,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
     url,
     userDir,
     log: () => logText,
+    count: logCounter(() => logText),
     api,
     login: async () => {
       const res = await fetch(`${url}/auth/token`, {

@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/broker';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
 import { makeUserDir, startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
-import { checkStream } from '../helpers/stream-check';
+import { checkStream, distinctCount, numbersOf } from '../helpers/stream-check';
 import { sleep } from '../helpers/node-red';
 
 function relayFlow(name: string, inPort: number, outPort: number, inTopic: string, outTopic: string, spool = false): object[] {
@@ -36,14 +36,14 @@ describe('scale-out and restarts with real runtimes', () => {
     }
     const w = await watch(mosq.port, 'seen/#');
     cleanup.push(() => w.close());
-    await waitFor(() => (mosq.log().match(/\$share\/workers\/jobs\/#/g) ?? []).length >= 2, 15000, 'both subscribed');
+    await waitFor(() => mosq.count(/\$share\/workers\/jobs\/#/) >= 2, 15000, 'both subscribed');
     const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
     const total = 1000;
     for (let i = 0; i < total; i++) pub.publish(`jobs/${i % 7}`, String(i), { qos: 1 });
     await waitFor(() => w.received.length >= total, 30000, 'all relayed');
     await new Promise((r) => setTimeout(r, 300)); // a late duplicate would show up here
     await pub.endAsync();
-    const values = w.received.map((r) => Number(r.payload.toString()));
+    const values = numbersOf(w);
     assert.equal(values.length, total, 'no message twice');
     assert.deepEqual([...new Set(values)].sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i));
     const perRuntime = ['alpha', 'beta'].map((n) => w.received.filter((r) => r.topic === `seen/${n}`).length);
@@ -67,7 +67,7 @@ describe('scale-out and restarts with real runtimes', () => {
     const w = await watch(target.port, 'out/#', { clientId: 'spool-watch', clean: false });
     await waitFor(() => /in\/#/.test(source?.log() ?? ''), 10000, 'relay subscribed');
     const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: source.port });
-    const relayed = (): number => (source?.log().match(/Received PUBACK from spooler-in/g) ?? []).length;
+    const relayed = (): number => source?.count(/Received PUBACK from spooler-in/) ?? 0;
     for (let i = 0; i < BEFORE; i++) await pub.publishAsync('in/a', String(i), { qos: 1 });
     await waitFor(() => w.received.length >= BEFORE, 30000, 'first part delivered');
 
@@ -81,8 +81,8 @@ describe('scale-out and restarts with real runtimes', () => {
     cleanup.push(() => red.stop());
     await waitFor(() => /spooled message\(s\) restored/.test(red.log()), 10000, 'spool restored');
     await target.start();
-    await waitFor(() => new Set(w.received.map((r) => r.payload.toString())).size >= TOTAL, 60000, 'all delivered');
-    const { duplicates } = checkStream(w.received.map((r) => Number(r.payload.toString())), TOTAL, { ordered: true });
+    await waitFor(() => distinctCount(w) >= TOTAL, 60000, 'all delivered');
+    const { duplicates } = checkStream(numbersOf(w), TOTAL, { ordered: true });
     console.log(`[figures] spool across a runtime crash: ${TOTAL} sent (${TOTAL - BEFORE} during the outage), ${TOTAL} distinct delivered in order, ${duplicates} duplicates`);
     await pub.endAsync();
     await w.close();

@@ -1,8 +1,6 @@
 // Connection failure reasons in the user's language: every reason the connection can give has catalogue words,
 // the en-US words say exactly what the reason's own text says, and zh-CN users get Chinese.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import {
   CLOSED_BY_BROKER,
@@ -15,11 +13,10 @@ import {
 } from '../../src/lib/mqtt/failure-reasons';
 import { reasonText } from '../../src/nodes/shared/connection-status';
 import { lookup, messages, type Catalogue } from '../../src/nodes/shared/messages';
-import { repoRoot } from '../helpers/node-red-process';
+import { catalogueFile } from '../helpers/catalogues';
 import type { NodeAPI } from '../../src/nodes/shared/node-red';
 
-const dir = path.join(repoRoot, 'src', 'nodes', 'secure-mqtt-broker', 'locales');
-const load = (lang: string): Catalogue => JSON.parse(readFileSync(path.join(dir, lang, 'secure-mqtt-broker.json'), 'utf8')) as Catalogue;
+const load = (lang: string): Catalogue => catalogueFile('secure-mqtt-broker', lang);
 // Like node-red-node-test-helper: RED._ answers with the key, so the catalogue given to messages() decides.
 const RED = { _: (key: string) => key } as unknown as NodeAPI;
 const en = messages(RED, load('en-US'));

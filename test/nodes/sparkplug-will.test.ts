@@ -37,7 +37,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const seq = bdSeqOf(birth.payload);
     assert.ok(Number.isInteger(seq));
     // A rebirth (a new metric) keeps the same NDEATH, so the shared connection is not remade to change its Will.
-    const connects = (): number => (rig.mosq.log().match(/New client connected from \S+ as edge-1 /g) ?? []).length;
+    const connects = (): number => rig.mosq.count(/New client connected from \S+ as edge-1 /);
     const before = connects(); // the first NBIRTH set the Will: one reconnect, before the birth was sent
     helper.getNode('f1').receive({ payload: { temperature: 21.6, humidity: 40 }, timestamp: Date.now(), sensor: 'bme280' });
     await waitFor(() => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1').length >= 2, 10000, 'rebirth for the new metric');

@@ -11,7 +11,7 @@ import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch, type Watcher } from '../helpers/mqtt-watch';
 import { helper, nodeModule, sleep, type TestNode } from '../helpers/node-red';
 import { brokerUp, collect, connected, publishFlow } from '../helpers/publish';
-import { checkStream } from '../helpers/stream-check';
+import { checkStream, distinctCount, firstSeen, numbersOf } from '../helpers/stream-check';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out')];
 
@@ -35,10 +35,6 @@ function between(events: Event[], from: string, to: string): NodeStatus[] {
     } else if (inside) out.push(e.s);
   }
   return out;
-}
-
-function distinct(w: Watcher): number {
-  return new Set(w.received.map((r) => r.payload.toString())).size;
 }
 
 describe('reliability: broker faults during a QoS 1 stream', () => {
@@ -88,8 +84,8 @@ describe('reliability: broker faults during a QoS 1 stream', () => {
     })();
 
     for (let k = 1; k <= KILLS; k++) {
-      const before = distinct(w);
-      await waitFor(() => distinct(w as Watcher) >= before + 300 || next >= total, 30000, `progress before kill ${k}`);
+      const before = distinctCount(w);
+      await waitFor(() => distinctCount(w as Watcher) >= before + 300 || next >= total, 30000, `progress before kill ${k}`);
       events.push({ kind: 'mark', what: `kill${k}` });
       mosq.signal('SIGKILL');
       segment = k;
@@ -112,18 +108,14 @@ describe('reliability: broker faults during a QoS 1 stream', () => {
     // process that was then killed, never for one acknowledged by the broker that stayed up.
     const lastSegment = KILLS;
     await waitFor(() => {
-      const got = new Set((w as Watcher).received.map((r) => Number(r.payload.toString())));
+      const got = new Set(numbersOf(w as Watcher));
       return Array.from({ length: total }, (_, i) => i).every((i) => got.has(i) || (ackedIn.get(i) ?? lastSegment) < lastSegment);
     }, 60000, 'every message delivered, except what a killed broker had acknowledged');
     await sleep(500); // late redeliveries
-    const got = new Set(w.received.map((r) => Number(r.payload.toString())));
+    const got = new Set(numbersOf(w));
     const lost = Array.from({ length: total }, (_, i) => i).filter((i) => !got.has(i));
     for (const n of lost) assert.ok((ackedIn.get(n) ?? lastSegment) < lastSegment, `message ${n} lost although acknowledged by the surviving broker`);
-    const firsts: number[] = [];
-    for (const r of w.received) {
-      const n = Number(r.payload.toString());
-      if (!firsts.includes(n)) firsts.push(n);
-    }
+    const firsts = firstSeen(numbersOf(w));
     for (let i = 1; i < firsts.length; i++) assert.ok(firsts[i] > firsts[i - 1], `in order: ${firsts[i - 1]} then ${firsts[i]}`);
     const duplicates = w.received.length - got.size;
 
@@ -164,10 +156,10 @@ describe('reliability: broker faults during a QoS 1 stream', () => {
     assert.ok(!frozen.some((s) => s.text?.startsWith('connected')), `never "connected" while frozen: ${JSON.stringify(frozen)}`);
     await waitFor(() => brokerUp(), 20000, 'reconnected after SIGCONT');
     await waitFor(() => c.ok.length === total, 30000, 'every message acknowledged');
-    await waitFor(() => distinct(w as Watcher) >= total, 30000, 'every message delivered');
+    await waitFor(() => distinctCount(w as Watcher) >= total, 30000, 'every message delivered');
     // Not checked for order: the thawed broker may still read publishes the client wrote to the connection it gave up.
-    checkStream(w.received.map((r) => Number(r.payload.toString())), total, { ordered: false });
+    checkStream(numbersOf(w), total, { ordered: false });
     assert.equal(c.notSent.length, 0);
-    console.log(`[figures] freeze: ${total} sent, ${distinct(w)} distinct received, ${w.received.length - distinct(w)} duplicates, 1 SIGSTOP`);
+    console.log(`[figures] freeze: ${total} sent, ${distinctCount(w)} distinct received, ${w.received.length - distinctCount(w)} duplicates, 1 SIGSTOP`);
   });
 });

@@ -8,6 +8,7 @@ import { waitFor } from '../helpers/broker';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { watch } from '../helpers/mqtt-watch';
 import { startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
+import { distinctCount, firstSeen, numbersOf } from '../helpers/stream-check';
 
 /** The edge side of a Mosquitto bridge: telemetry/# goes out to the central broker at QoS 1 with a persistent session. */
 export function bridgeLines(centralPort: number, name = 'central'): string[] {
@@ -55,7 +56,7 @@ describe('scale-out: a Mosquitto bridge from an edge broker to a central broker'
     cleanup.push(() => pub.endAsync());
     const total = 3000;
     const third = total / 3;
-    const distinct = (): number => new Set(sub.received.map((r) => r.payload.toString())).size;
+    const distinct = (): number => distinctCount(sub);
     for (let i = 0; i < third; i++) await pub.publishAsync('source/a', String(i), { qos: 1 });
     await waitFor(() => distinct() >= third, 30000, 'first third at central');
 
@@ -64,22 +65,14 @@ describe('scale-out: a Mosquitto bridge from an edge broker to a central broker'
     await waitFor(() => /Client local\.edge-bridge (closed its connection|disconnected)|Socket error on client local\.edge-bridge/.test(edge.log().slice(mark)), 10000, 'edge noticed the bridge is down');
     for (let i = third; i < 2 * third; i++) await pub.publishAsync('source/a', String(i), { qos: 1 });
     // The relay sent all of them into the edge (PUBACKed), while the central broker was down: the bridge holds them.
-    await waitFor(() => (edge.log().match(/Received PUBLISH from edge-relay/g) ?? []).length >= 2 * third, 30000, 'relay published the middle third to the edge');
+    await waitFor(() => edge.count(/Received PUBLISH from edge-relay/) >= 2 * third, 30000, 'relay published the middle third to the edge');
     assert.equal(distinct(), third, 'nothing reached central while it was down');
     await central.start();
     for (let i = 2 * third; i < total; i++) await pub.publishAsync('source/a', String(i), { qos: 1 });
     await waitFor(() => distinct() >= total, 60000, `all ${total} at central (have ${distinct()})`);
 
-    const firsts: number[] = [];
-    const seen = new Set<number>();
-    for (const r of sub.received) {
-      const n = Number(r.payload.toString());
-      if (!seen.has(n)) {
-        seen.add(n);
-        firsts.push(n);
-      }
-      assert.equal(r.topic, 'telemetry/site-1/n');
-    }
+    for (const r of sub.received) assert.equal(r.topic, 'telemetry/site-1/n');
+    const firsts = firstSeen(numbersOf(sub));
     assert.deepEqual(firsts, Array.from({ length: total }, (_, i) => i), 'every message, in order');
     console.log(`[figures] bridge: ${total} published at the edge, ${distinct()} distinct at central, ${sub.received.length - distinct()} duplicates, 1 central outage (${third} messages queued by the bridge)`);
   });
