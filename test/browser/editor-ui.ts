@@ -17,7 +17,8 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 
 export async function openEditor(page: Page, url: string): Promise<void> {
   await page.goto(url);
-  await page.locator('#red-ui-palette .red-ui-palette-node').first().waitFor();
+  // Attached, not visible: the first palette node may sit in a category the editor opens collapsed.
+  await page.locator('#red-ui-palette .red-ui-palette-node').first().waitFor({ state: 'attached' });
   await page.locator('#red-ui-workspace-chart svg').first().waitFor();
   // The editor fades its loader out once the flows are loaded.
   await page.locator('#red-ui-header-button-deploy').waitFor();

@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { deriveSettings } from '../../src/lib/mqtt/broker-config';
+import { createFormatter } from '../../src/lib/formats/registry';
+import type { FormatOptions } from '../../src/lib/formats/types';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
 import { repoRoot, startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
 import { launchChromium, openPage, type PageProblems } from './chromium';
@@ -394,6 +397,50 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
       [],
       'no failed request and nothing fetched from outside 127.0.0.1',
     );
+  });
+
+  step("the connection's and the format node's field checks accept what the runtime accepts, and only that", async () => {
+    // The editor's own validate functions, run in the page, against the runtime's verdict on the same values.
+    const editorSays = (type: string, field: string, node: Record<string, unknown>, value: string): Promise<boolean> =>
+      readState<boolean>(page, `RED.nodes.getType(${JSON.stringify(type)}).defaults[${JSON.stringify(field)}].validate.call(${JSON.stringify(node)}, ${JSON.stringify(value)})`);
+    const deep = Array.from({ length: 201 }, () => 'a').join('/');
+    const willCases: Array<[string, string, string]> = [
+      ['5', 'dev/will', '{"willDelayInterval":5,"userProperties":{"a":"b"},"contentType":"text/plain"}'],
+      ['5', 'dev/will', '{"userProperties":{"a":1}}'],
+      ['5', 'dev/will', '{"messageExpiryInterval":1.5}'],
+      ['5', 'dev/will', '{"willDelayInterval":-1}'],
+      ['5', 'dev/will', '[1]'],
+      ['5', 'dev/will', '{bad'],
+      ['4', 'dev/will', '{bad'],
+      ['4', 'dev/\u0001will', ''],
+      ['4', 'dev/\u0085will', ''],
+      ['4', 'dev/+', ''],
+      ['4', deep, ''],
+      ['4', deep.slice(2), ''],
+    ];
+    for (const [protocolVersion, willTopic, willProps] of willCases) {
+      const runtime = deriveSettings({ host: 'h', protocolVersion, willTopic, willProps }, {}, 'id', undefined).problems.length === 0;
+      const editor =
+        (await editorSays('secure-mqtt-broker', 'willTopic', { protocolVersion }, willTopic)) &&
+        (await editorSays('secure-mqtt-broker', 'willProps', { protocolVersion }, willProps));
+      assert.equal(editor, runtime, `v${protocolVersion} will topic ${JSON.stringify(willTopic.slice(0, 20))} properties ${willProps}: editor ${editor}, runtime ${runtime}`);
+    }
+    const formatCases: FormatOptions[] = [
+      { format: 'azure', topic: 'telemetry/x', device: 'd' },
+      { format: 'azure', topic: '', device: 'd' },
+      { format: 'json', topic: 'telemetry/{device}', device: 'd' },
+      { format: 'sparkplug', spGroup: 'g', spEdgeNode: '', device: '' },
+      { format: 'sparkplug', spGroup: 'g', spEdgeNode: '', device: 'pi' },
+      { format: 'sparkplug', spGroup: 'g', spEdgeNode: 'edge', device: '' },
+    ];
+    for (const o of formatCases) {
+      const runtime = createFormatter(o).ok;
+      const node = { ...o, deviceType: 'str' };
+      const fields = { topic: o.topic, device: o.device, spGroup: o.spGroup, spEdgeNode: o.spEdgeNode };
+      let editor = true;
+      for (const [field, value] of Object.entries(fields)) editor &&= await editorSays('telemetry-format', field, node, value ?? '');
+      assert.equal(editor, runtime, `format ${JSON.stringify(o)}: editor ${editor}, runtime ${runtime}`);
+    }
   });
 
   step('publish dialog: with access rules on the connection, it says whether the typed topic is allowed', async () => {

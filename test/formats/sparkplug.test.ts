@@ -125,6 +125,16 @@ test('an NCMD Rebirth command makes the node publish its births again; other com
   assert.ok(text && !text.ok);
 });
 
+test('a Rebirth command that arrives as a string (a subscription in auto mode, valid UTF-8) still works', () => {
+  const e = edge();
+  send(e, { a: 1 });
+  const bytes = encodeSparkplug({ metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
+  const asText = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // throws if the bytes were not UTF-8
+  const r = e.control('spBv1.0/Sparkplug B Devices/NCMD/Raspberry Pi', asText);
+  assert.ok(r && r.ok, JSON.stringify(r));
+  assert.match(r.value[0].topic, /NBIRTH/);
+});
+
 test('ids with / + # are refused; "bdSeq" cannot be a node metric', () => {
   assert.equal(SparkplugEdgeNode.create({ format: 'sparkplug', spGroup: 'a/b', spEdgeNode: 'e' }).ok, false);
   assert.equal(SparkplugEdgeNode.create({ format: 'sparkplug', spGroup: 'g', spEdgeNode: 'e#' }).ok, false);

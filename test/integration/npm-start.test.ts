@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import mqtt from 'mqtt';
 import { waitFor } from '../helpers/broker';
+import { watch } from '../helpers/mqtt-watch';
 import { freePort, isPortOpen, waitForPort } from '../helpers/ports';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -45,14 +45,11 @@ describe('npm start', () => {
         assert.match(run.out(), broker);
         const editor = await fetch(`http://127.0.0.1:${run.uiPort}/`);
         assert.equal(editor.status, 200);
-        const sub = await mqtt.connectAsync({ host: '127.0.0.1', port: run.mqttPort, protocolVersion: 4 });
-        const got: Array<{ topic: string; payload: string }> = [];
-        sub.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
-        await sub.subscribeAsync('sensors/#');
-        const reading = await waitFor(() => got.find((m) => m.topic === 'sensors/demo-pi/senml'), 30000, `a SenML reading; output:\n${run.out()}`);
-        const senml = JSON.parse(reading.payload) as Array<{ n?: string; bn?: string; v?: number }>;
-        assert.ok(Array.isArray(senml) && senml.some((r) => typeof r.v === 'number' && Number.isFinite(r.v)), reading.payload);
-        await sub.endAsync();
+        const sub = await watch(run.mqttPort, 'sensors/#', { protocolVersion: 4, reconnectPeriod: 0 });
+        const reading = await waitFor(() => sub.received.find((m) => m.topic === 'sensors/demo-pi/senml'), 30000, `a SenML reading; output:\n${run.out()}`);
+        const senml = JSON.parse(reading.payload.toString()) as Array<{ n?: string; bn?: string; v?: number }>;
+        assert.ok(Array.isArray(senml) && senml.some((r) => typeof r.v === 'number' && Number.isFinite(r.v)), reading.payload.toString());
+        await sub.close();
       } finally {
         await stop(run.child);
         fs.rmSync(run.userDir, { recursive: true, force: true });

@@ -34,6 +34,13 @@ test('lifecycle messages: invalid topics and properties are configuration proble
   assert.deepEqual(deriveSettings({ host: '' }, {}, 'id', undefined).problems, ['broker host is empty']);
 });
 
+test('with MQTT 3.1.1, properties left from a v5 setup are not sent and do not stop the connection', () => {
+  const { settings, problems } = deriveSettings({ host: 'h', protocolVersion: '4', willTopic: 'dev/will', willProps: '{bad', birthTopic: 'dev/b', birthProps: '{"messageExpiryInterval":5}' }, {}, 'id', undefined);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(settings.will, { topic: 'dev/will', payload: '', qos: 0, retain: false });
+  assert.equal(settings.birth?.properties, undefined);
+});
+
 test('v5 properties JSON is checked field by field', () => {
   assert.deepEqual(parseProperties('{"contentType":"text/plain","messageExpiryInterval":60}'), { contentType: 'text/plain', messageExpiryInterval: 60 });
   assert.equal(parseProperties('[1]'), 'must be a JSON object');

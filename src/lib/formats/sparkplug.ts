@@ -114,9 +114,11 @@ export class SparkplugEdgeNode implements Formatter {
   /** An NCMD with `Node Control/Rebirth` = true makes the node publish its births again. */
   control(topic: unknown, payload: unknown): Result<OutMessage[]> | undefined {
     if (topic !== this.topic('NCMD')) return undefined;
-    if (!(payload instanceof Uint8Array)) return fail('BAD_FIELD', 'an NCMD payload must be a Sparkplug protobuf Buffer', 'payload');
+    // A subscription in "auto" mode hands over a protobuf that happens to be valid UTF-8 as a string: the same bytes.
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    if (!(bytes instanceof Uint8Array)) return fail('BAD_FIELD', 'an NCMD payload must be a Sparkplug protobuf Buffer', 'payload');
     try {
-      const cmd = decodeSparkplug(payload);
+      const cmd = decodeSparkplug(bytes);
       const wanted = (cmd.metrics ?? []).some((m) => m.name === REBIRTH_METRIC && m.value === true);
       return ok(wanted && this.known.size > 0 ? this.births(this.now()) : []);
     } catch (err) {

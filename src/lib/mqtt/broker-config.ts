@@ -91,9 +91,11 @@ export function deriveSettings(
     const minVersion = fields.tlsMinVersion;
     settings.tls = minVersion === 'TLSv1.2' || minVersion === 'TLSv1.3' ? { ...tls, minVersion: minVersion as SecureVersion } : tls;
   }
-  const birth = lifecycle('birth', fields.birthTopic, fields.birthPayload, fields.birthQos, fields.birthRetain, fields.birthProps, problems);
-  const will = lifecycle('will', fields.willTopic, fields.willPayload, fields.willQos, fields.willRetain, fields.willProps, problems);
-  const close = lifecycle('close', fields.closeTopic, fields.closePayload, fields.closeQos, fields.closeRetain, fields.closeProps, problems);
+  // MQTT 3.1.1 has no properties: what the editor kept from a v5 setup is not sent, so it cannot stop the connection.
+  const props = (p: string | undefined): string | undefined => (protocolVersion === 5 ? p : undefined);
+  const birth = lifecycle('birth', fields.birthTopic, fields.birthPayload, fields.birthQos, fields.birthRetain, props(fields.birthProps), problems);
+  const will = lifecycle('will', fields.willTopic, fields.willPayload, fields.willQos, fields.willRetain, props(fields.willProps), problems);
+  const close = lifecycle('close', fields.closeTopic, fields.closePayload, fields.closeQos, fields.closeRetain, props(fields.closeProps), problems);
   if (birth) settings.birth = birth;
   if (will) settings.will = will;
   if (close) settings.close = close;
