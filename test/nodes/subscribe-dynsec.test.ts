@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { helper, logLines, nodeModule, waitForStatus, type FlowNode } from '../helpers/node-red';
+import { helper, logLines, nodeModule, sleep, waitForStatus, type FlowNode } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
 import { hashedPassword } from '../acl/dynsec-fixture';
@@ -43,6 +43,32 @@ describe('secure-mqtt-in against dynamic security', () => {
       await waitFor(() => logLines('subscription to "secrets/#" refused').length >= 1, 3000, 'logged');
     });
   }
+
+  test('a run-time subscribe the broker refuses: the message gets the error, the status turns red, the filter is dropped', async () => {
+    await helper.load(modules, flow(rig.mosq.port, { topic: 'sensors/#' }), { b1: { user: 'reader', password: 'reader-pw' } });
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    await waitFor(() => rig.mosq.count(/Received SUBSCRIBE from reader-5/) >= 1, 5000, 'the node\'s own subscription made');
+    const s1 = helper.getNode('s1');
+    const errors: Error[] = [];
+    s1.on('call:error', (c: { args: unknown[] }) => errors.push(c.args[0] instanceof Error ? c.args[0] : new Error(String(c.args[0]))));
+    const red = waitForStatus(s1, (x) => x.fill === 'red' && /SUBACK/.test(x.text ?? ''), 5000);
+    s1.receive({ action: 'subscribe', topic: 'secrets/#' });
+    await waitFor(() => errors.length > 0, 5000, 'the error for the message');
+    assert.match(errors[0].message, /subscription to "secrets\/#" refused: not authorized/);
+    await red;
+    // Dropped again: not listed, not made again at the next connection.
+    const listed = new Promise<unknown>((resolve) => s1.on('call:send', (c: { args: Array<{ action?: string; payload: unknown }> }) => c.args[0]?.action === 'getSubscriptions' && resolve(c.args[0].payload)));
+    s1.receive({ action: 'getSubscriptions' });
+    assert.deepEqual(((await listed) as Array<{ topic: string }>).map((x) => x.topic), ['sensors/#']);
+    await sleep(200);
+    assert.equal(errors.length, 1, 'reported once, through the message');
+    await rig.mosq.stop();
+    const mark = rig.mosq.log().length;
+    await rig.mosq.start();
+    await waitFor(() => brokerUp() && /sensors\/#/.test(rig.mosq.log().slice(mark)), 10000, 'reconnected and subscribed again');
+    await sleep(300);
+    assert.doesNotMatch(rig.mosq.log().slice(mark), /secrets\/#/, 'the refused filter is not subscribed again');
+  });
 
   test('an allowed subscription receives; v5 no-local keeps this connection\'s own messages away', async () => {
     await helper.load(

@@ -117,6 +117,26 @@ describe('secure-mqtt-in', () => {
     assert.equal(got.filter((m) => m.topic === 'dyn/a').length, 1, 'nothing after unsubscribe');
   });
 
+  test('an action message the flow cannot take back (Complete node clone overflows) is reported; later actions still run', async () => {
+    await helper.load(modules, [
+      ...subFlow(mosq.port, { topic: '' }),
+      { id: 'done1', type: 'complete', scope: ['s1'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+    ]);
+    const got = sink();
+    await waitFor(() => brokerUp(), 5000, 'connected');
+    const s1 = helper.getNode('s1');
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 200000; i++) deep = { deep };
+    s1.receive({ action: 'unsubscribe', topic: 'nothing/here', nested: deep });
+    await waitFor(() => logLines('could not be passed to the flow').length === 1, 5000, 'the error is reported');
+    s1.receive({ action: 'subscribe', topic: 'after/x' });
+    s1.receive({ action: 'getSubscriptions' });
+    await waitFor(() => got.find((m) => m.action === 'getSubscriptions'), 5000, 'the list after the failed done()');
+    const list = got.find((m) => m.action === 'getSubscriptions')?.payload as Array<{ topic: string }>;
+    assert.deepEqual(list.map((x) => x.topic), ['after/x']);
+  });
+
   test('subscriptions are made again after a reconnect', async () => {
     await helper.load(modules, subFlow(mosq.port, { topic: 'again/x' }));
     const got = sink();

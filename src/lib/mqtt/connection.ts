@@ -2,11 +2,14 @@
 // publishes that settle with the broker's answer, and subscriptions dispatched through a topic trie.
 import { EventEmitter } from 'node:events';
 import mqtt, {
+  type IConnackPacket,
+  type IDisconnectPacket,
   type IClientOptions,
   type IClientPublishOptions,
   type IClientSubscribeOptions,
   type IPublishPacket,
   type MqttClient,
+  type Packet,
 } from 'mqtt';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
@@ -72,6 +75,11 @@ export interface Subscription {
   readonly filter: string;
   /** Granted QoS of the last SUBACK, or undefined while not subscribed at the broker. */
   readonly granted: number | undefined;
+  /**
+   * Settles with the first SUBACK (at once when not connected): rejects with a SubscribeError when the broker
+   * refuses. The subscription stays registered either way and is made again at every reconnect until unsubscribed.
+   */
+  readonly ready: Promise<void>;
   unsubscribe(): Promise<void>;
 }
 
@@ -117,15 +125,20 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
   private serverReceiveMaximum: number | undefined;
+  private serverMaximumPacketSize: number | undefined;
+  private subscriptionIdsAvailable = true;
   private nextSubscriptionId = 1;
   private readonly idByFilter = new Map<string, number>();
   private readonly filterById = new Map<number, string>();
+  private readonly unlisten = new WeakMap<MqttClient, () => void>();
 
   constructor(
     private readonly settings: ConnectionSettings,
     hooks: ConnectionHooks = {},
   ) {
     super();
+    // Every node on this connection listens (and stops listening on close): ten nodes are no leak.
+    this.setMaxListeners(0);
     this.backoff = hooks.backoff ?? new Backoff(settings.backoff ?? DEFAULT_BACKOFF);
     this.connectFn = hooks.connect ?? ((options) => mqtt.connect(options));
   }
@@ -154,6 +167,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   /** The broker's v5 Receive Maximum: how many QoS 1/2 publishes it accepts unacknowledged. */
   get receiveMaximum(): number | undefined {
     return this.serverReceiveMaximum;
+  }
+
+  /** The broker's v5 Maximum Packet Size from its CONNACK: a larger packet makes it close the connection. */
+  get maximumPacketSize(): number | undefined {
+    return this.serverMaximumPacketSize;
   }
 
   start(): void {
@@ -201,8 +219,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Registers a handler for a filter; the broker subscription is (re)made whenever the connection is up. */
-  async subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+  /** Registers a handler for a filter at once; the broker subscription is (re)made whenever the connection is up. */
+  subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler): Subscription {
     const entry: SubscriptionEntry = { filter, options, handler, granted: undefined };
     let set = this.subscriptions.get(filter);
     if (!set) {
@@ -211,15 +229,16 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
     set.add(entry);
     this.trie.add(dispatchFilter(filter), entry);
-    const subscription: Subscription = {
+    const ready = this.connected ? this.subscribeAtBroker(filter) : Promise.resolve();
+    ready.catch(() => undefined); // a caller that does not wait must not leave an unhandled rejection
+    return {
       filter,
       get granted() {
         return entry.granted;
       },
+      ready,
       unsubscribe: () => this.removeSubscription(entry),
     };
-    if (this.connected) await this.subscribeAtBroker(filter);
-    return subscription;
   }
 
   /**
@@ -237,11 +256,15 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.settings.will = will;
     const client = this.client;
     if (client && this.stateValue !== 'closed' && this.stateValue !== 'idle') {
-      this.detach(client, 'CONNECTION_LOST');
-      client.end(false, {}, () => undefined);
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.attempt();
+      this.detach(client, 'CONNECTION_LOST');
+      this.setState('connecting', this.reasonValue);
+      // The new CONNECT waits until the broker has seen the old connection end: a takeover would make it publish
+      // the old Will (for Sparkplug an NDEATH with the old bdSeq).
+      void this.endClient(client, WILL_SWAP_GRACE_MS, false).then(() => {
+        if (this.stateValue !== 'closed' && !this.client && !this.retryTimer) this.attempt();
+      });
     }
     return true;
   }
@@ -263,7 +286,35 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (wasConnected && this.settings.close) {
       await withTimeout(this.publishLifecycle(client, this.settings.close), graceMs);
     }
-    await new Promise<void>((resolve) => {
+    await this.endClient(client, graceMs, true);
+    this.detach(client, 'CLOSED');
+  }
+
+  /**
+   * Ends a client and resolves when its socket is closed, or after `graceMs`. A connected client sends DISCONNECT
+   * (so the broker drops its Will), after its in-flight QoS 1/2 settle when `waitForAcks`. A client still connecting
+   * may have its CONNECT on the way already, and the broker would act on it: it is given `graceMs` to finish and
+   * leave with DISCONNECT, so it neither takes over its successor's session later nor leaves its Will armed.
+   */
+  private endClient(client: MqttClient, graceMs: number, waitForAcks: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!client.connected) {
+        const timer = setTimeout(() => {
+          client.end(true);
+          resolve();
+        }, graceMs);
+        const ended = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        client.once('connect', () => client.end(false, {}, ended));
+        client.once('close', () => {
+          if (!client.connected) ended();
+        });
+        return;
+      }
+      // MQTT.js holds DISCONNECT back until every acknowledgement has come; the publisher sends those again anyway.
+      if (!waitForAcks) for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
       const timer = setTimeout(() => {
         // MQTT.js ignores a second end() while the first still waits for acknowledgements, which may never come:
         // shut the socket ourselves.
@@ -275,7 +326,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         resolve();
       });
     });
-    this.detach(client, 'CLOSED');
   }
 
   private attempt(): void {
@@ -293,28 +343,32 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
     this.client = client;
     let failure: FailureReason | undefined;
-    client.on('error', (err) => {
+    const onError = (err: Error): void => {
       failure = describeError(err, this.settings.protocolVersion, !!this.settings.username);
-    });
-    client.on('disconnect', (packet) => {
+    };
+    const onDisconnect = (packet: IDisconnectPacket): void => {
       const rc = packet.reasonCode ?? 0;
       if (rc >= 0x80) failure = disconnectReason(rc);
-    });
-    client.on('connect', (connack) => {
+    };
+    const onConnect = (connack: IConnackPacket): void => {
+      // A client close() is waiting on: it connects only to leave with DISCONNECT (see endClient).
+      if (this.stateValue === 'closed') return;
       failure = undefined;
       this.serverReceiveMaximum = connack.properties?.receiveMaximum;
+      this.serverMaximumPacketSize = connack.properties?.maximumPacketSize;
+      this.subscriptionIdsAvailable = connack.properties?.subscriptionIdentifiersAvailable !== false;
       this.loggedCause = undefined;
       this.backoff.connected();
       this.setState('connected');
       void this.onConnected(client);
-    });
-    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
+    };
+    const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => this.dispatch(topic, payload, packet);
     // MQTT.js settles a successful publish with the packet it sent, not the PUBACK: keep the one success code that
     // is not 0 (0x10, no matching subscribers) until the callback reads it.
-    client.on('packetreceive', (packet) => {
+    const onPacket = (packet: Packet): void => {
       if (packet.cmd === 'puback' && packet.reasonCode === 0x10 && packet.messageId !== undefined) this.successCodes.set(packet.messageId, 0x10);
-    });
-    client.once('close', () => {
+    };
+    const onClose = (): void => {
       if (this.client !== client) return;
       if (this.stateValue === 'closed') return;
       this.backoff.disconnected();
@@ -323,6 +377,21 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       const reason = failure ?? CLOSED_BY_BROKER;
       this.noteFailure(reason);
       this.scheduleRetry();
+    };
+    client.on('error', onError);
+    client.on('disconnect', onDisconnect);
+    client.on('connect', onConnect);
+    client.on('message', onMessage);
+    client.on('packetreceive', onPacket);
+    client.once('close', onClose);
+    // Only our own listeners go: MQTT.js's are what still sends a DISCONNECT while the client ends.
+    this.unlisten.set(client, () => {
+      client.off('error', onError);
+      client.off('disconnect', onDisconnect);
+      client.off('connect', onConnect);
+      client.off('message', onMessage);
+      client.off('packetreceive', onPacket);
+      client.off('close', onClose);
     });
   }
 
@@ -331,7 +400,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.failPending(code, 'connection lost before the broker acknowledged');
     this.successCodes.clear();
     for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
-    client.removeAllListeners();
+    this.unlisten.get(client)?.();
+    this.unlisten.delete(client);
     client.on('error', () => undefined); // a late socket error must not become an uncaught exception
     if (this.client === client) this.client = undefined;
   }
@@ -375,7 +445,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     const set = this.subscriptions.get(filter);
     if (!client || !set || set.size === 0) return Promise.resolve();
     const merged: IClientSubscribeOptions = mergeOptions([...set].map((e) => e.options));
-    if (this.settings.protocolVersion === 5) merged.properties = { subscriptionIdentifier: this.subscriptionId(filter) };
+    // A broker may disconnect a client that sends identifiers it said it does not support (0xA1).
+    if (this.settings.protocolVersion === 5 && this.subscriptionIdsAvailable) merged.properties = { subscriptionIdentifier: this.subscriptionId(filter) };
     return new Promise((resolve, reject) => {
       client.subscribe(filter, merged, (err, granted) => {
         const grant = granted?.[0];
@@ -409,6 +480,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.trie.remove(dispatchFilter(entry.filter), entry);
     if (set.size > 0) return;
     this.subscriptions.delete(entry.filter);
+    const id = this.idByFilter.get(entry.filter);
+    if (id !== undefined) {
+      this.idByFilter.delete(entry.filter);
+      this.filterById.delete(id);
+    }
     const client = this.client;
     if (!client || !this.connected) return;
     await new Promise<void>((resolve) => client.unsubscribe(entry.filter, () => resolve()));
@@ -504,6 +580,8 @@ const DELIVERED: PublishOutcome = Object.freeze({ reasonCode: 0 });
 
 const silent = (): void => undefined;
 
+/** How long a Will change waits for the old connection to end before connecting again. */
+const WILL_SWAP_GRACE_MS = 2000;
 const PLAIN_OPTIONS: Record<QoS, [IClientPublishOptions, IClientPublishOptions]> = {
   0: [Object.freeze({ qos: 0, retain: false }), Object.freeze({ qos: 0, retain: true })],
   1: [Object.freeze({ qos: 1, retain: false }), Object.freeze({ qos: 1, retain: true })],

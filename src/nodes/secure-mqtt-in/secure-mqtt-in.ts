@@ -20,6 +20,7 @@ interface InDef extends NodeDef {
 }
 
 const MODES: PayloadMode[] = ['auto', 'json', 'string', 'buffer'];
+const CLOSE_WAIT_MS = 2000;
 
 export = function register(RED: NodeAPI): void {
   const t = messages(RED, enUS);
@@ -44,6 +45,9 @@ export = function register(RED: NodeAPI): void {
       if (rh === 1 || rh === 2) baseOptions.rh = rh;
     }
     const subscriptions = new Map<string, Subscription>();
+    /** Filters a run-time subscribe is waiting on: a refusal goes to that message's done(), not a second report. */
+    const requested = new Set<string>();
+    let closed = false;
     let problem: string | undefined;
 
     const showStatus = (s: NodeStatus): void => {
@@ -72,11 +76,15 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    /** Subscribes a filter that validFilter() accepted. */
-    async function subscribe(filter: string, options: SubscribeOptions): Promise<void> {
+    /**
+     * Subscribes a filter that validFilter() accepted. The node's own filter stays subscribed when the broker refuses
+     * it (it is tried again at every reconnect, the rules may change); one asked for at run time is dropped again,
+     * and the message that asked for it gets the error.
+     */
+    async function subscribe(filter: string, options: SubscribeOptions, atRunTime: boolean): Promise<void> {
       if (subscriptions.has(filter)) await unsubscribe(filter);
       warnIfUnreadable(filter);
-      const sub = await connection.subscribe(filter, options, (topic, payload, packet) => {
+      const sub = connection.subscribe(filter, options, (topic, payload, packet) => {
         const result = convertMessage(topic, payload, packet, mode);
         const msg: NodeMessage = { ...result.fields };
         backToFlow(
@@ -85,6 +93,15 @@ export = function register(RED: NodeAPI): void {
         );
       });
       subscriptions.set(filter, sub);
+      if (atRunTime) requested.add(filter);
+      try {
+        await sub.ready;
+      } catch (err) {
+        if (atRunTime) await unsubscribe(filter);
+        throw err;
+      } finally {
+        requested.delete(filter);
+      }
     }
 
     async function unsubscribe(filter: string): Promise<void> {
@@ -95,17 +112,17 @@ export = function register(RED: NodeAPI): void {
     }
 
     const onRefused = (filter: string, err: Error): void => {
-      if (!subscriptions.has(filter)) return;
+      if (!subscriptions.has(filter) || closed) return;
       problem = err.message.replace(/^subscription to "[^"]*" /, '');
       node.status({ fill: 'red', shape: 'ring', text: t('secure-mqtt-in.status.suback', { problem }) });
-      node.error(err.message);
+      if (!requested.has(filter)) node.error(err.message);
     };
     connection.on('subscribeFailed', onRefused);
 
     const staticFilter = (def.topic ?? '').trim();
     if (staticFilter) {
       Promise.resolve()
-        .then(() => subscribe(validFilter(staticFilter), baseOptions))
+        .then(() => subscribe(validFilter(staticFilter), baseOptions, false))
         .catch((err: Error) => {
           // SUBACK refusals are reported by onRefused; anything else (an invalid filter) here.
           if (!err.name.startsWith('Subscribe')) {
@@ -128,29 +145,44 @@ export = function register(RED: NodeAPI): void {
           if (filters.length === 0) throw new Error('msg.topic must name the filter(s) to subscribe to');
           // Every filter is checked before any is subscribed: a refused message changes nothing.
           const checked = filters.map(validFilter);
-          for (const f of checked) await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos });
+          for (const f of checked) {
+            if (closed) throw new Error(t('secure-mqtt-in.log.closed'));
+            await subscribe(f, { ...baseOptions, qos: qos ?? baseOptions.qos }, true);
+          }
         } else if (action === 'unsubscribe') {
           const all = rawTopic === true || rawTopic === undefined;
           const list = all ? [...subscriptions.keys()] : filters;
           for (const f of list) if (typeof f === 'string') await unsubscribe(f);
         } else if (action === 'getSubscriptions') {
+          if (closed) throw new Error(t('secure-mqtt-in.log.closed'));
           send({ ...msg, action: 'getSubscriptions', payload: [...subscriptions.values()].map((s) => ({ topic: s.filter, granted: s.granted })) });
         } else {
           throw new Error('msg.action must be "subscribe", "unsubscribe" or "getSubscriptions"');
         }
       };
-      // Actions run one after the other, in the order they arrived.
+      // Actions run one after the other, in the order they arrived. The chain never rejects: a done() that throws
+      // (a message the flow cannot clone) is reported, and the next action still runs.
+      const report = (message: string): void => node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(String(msg.topic)), message }));
       queue = queue.then(run).then(
-        () => done(),
-        (err: Error) => done(err),
+        () => backToFlow(() => done(), report),
+        (err: Error) => backToFlow(() => done(err), report),
       );
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       connection.off('subscribeFailed', onRefused);
       broker.deregister(user);
-      const all = [...subscriptions.keys()];
-      Promise.all(all.map((f) => unsubscribe(f).catch(() => undefined))).then(() => done());
+      // After the queued actions: a subscribe still waiting for its SUBACK would otherwise outlive the node.
+      // (Waiting at most CLOSE_WAIT_MS: a broker that stopped answering must not hold the redeploy up.)
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+      void Promise.race([queue, waited])
+        .then(() => Promise.all([...subscriptions.keys()].map((f) => unsubscribe(f).catch(() => undefined))))
+        .then(() => {
+          clearTimeout(timer);
+          done();
+        });
     });
   }
 
