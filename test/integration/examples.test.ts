@@ -129,7 +129,12 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
     const { watcher, mosq } = await run('06-home-assistant-discovery.json', {});
     const isConfig = (t: string): boolean => t.startsWith('homeassistant/') && t.endsWith('/config');
     await waitFor(() => watcher.received.filter((r) => isConfig(r.topic)).length >= 2, 20000, 'discovery configs');
-    assert.ok(watcher.received.filter((r) => isConfig(r.topic)).every((r) => r.packet.retain === false || r.packet.retain === true));
+    // Each appears under its own device: the light sensor under the format node's Device, the thermometer under
+    // its 1-Wire id (which the sensor node puts in msg.device).
+    const devices = (): string[] =>
+      watcher.received.filter((r) => isConfig(r.topic)).map((r) => String((JSON.parse(r.payload.toString()) as { device?: { identifiers?: string[] } }).device?.identifiers?.[0]));
+    await waitFor(() => new Set(devices()).size >= 2, 20000, 'configs for both devices');
+    assert.deepEqual([...new Set(devices())].sort(), ['28-00000a1b2c3d', 'greenhouse'].sort());
     const late: Watcher = await watch(mosq.port, 'homeassistant/+/+/+/config', { clientId: 'late-ha' });
     stops.push(() => late.close());
     await waitFor(() => late.received.some((r) => r.packet.retain), 5000, 'configs kept as retained messages');
