@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import type { HardwareBackend } from '../../src/lib/hardware/backend';
+import { describeFault } from '../../src/lib/hardware/describe-fault';
 import type { Bit } from '../../src/lib/hardware/types';
 import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
 import { createSimulatedBackend, type SimulatedBackend } from '../../src/lib/sensors/simulated-backend';
@@ -65,6 +67,61 @@ describe('telemetry-gpio-out', () => {
     assert.equal((rec.errors[0].msg as { _msgid: string })._msgid, 'bad-0');
     assert.equal(sim.gpio.level(24), 1);
     assert.deepEqual(seen, []);
+  });
+
+  test('a circular, BigInt or huge payload: a short error naming its type, the pin unchanged', async () => {
+    const { name, sim } = backend();
+    const { node, rec } = await load({ backend: name, pin: '25', initial: '1' });
+    await until(() => sim.gpio.level(25) === 1, 'initial level');
+    const circular: Record<string, unknown> = { on: 'maybe' };
+    circular.self = circular;
+    const bad: Array<[unknown, RegExp]> = [
+      [circular, /\(got object \{"on":"maybe","self":\[Circular\]\}\)/],
+      [{ big: 10n ** 30n }, /\(got object \{"big":1000000000000000000000000000000n\}\)/],
+      [{ data: 'x'.repeat(1_000_000) }, /\(got object \{"data":"x{31}…\)/],
+      [Array.from({ length: 100_000 }, (_, i) => i), /\(got array \[0,1,2,3,[0-9,]*…\)/],
+    ];
+    bad.forEach(([payload], i) => node.receive({ payload, _msgid: `bad-${i}` }));
+    await until(() => rec.errors.length === bad.length, 'one error per bad message');
+    bad.forEach(([, text], i) => {
+      const e = rec.errors.find((x) => (x.msg as { _msgid?: string } | undefined)?._msgid === `bad-${i}`);
+      assert.ok(e, `error for bad-${i} reported with its message`);
+      assert.match(errorText(e), text);
+      assert.match(errorText(e), /the pin was not changed$/);
+      assert.ok(errorText(e).length < 150, `short: ${errorText(e).length} characters`);
+    });
+    assert.equal(sim.gpio.level(25), 1);
+  });
+
+  test('the initial write fails: the line is released, and the next message opens it again and works', async () => {
+    const { name, sim } = backend();
+    let failWrites = 1;
+    const flaky: HardwareBackend = {
+      ...sim,
+      openGpio: async (pin, opts) => {
+        const l = await sim.openGpio(pin, opts);
+        return {
+          ...l,
+          write: async (value) => {
+            if (failWrites-- > 0) throw describeFault(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }), { kind: 'gpio', pin });
+            return l.write(value);
+          },
+        };
+      },
+    };
+    const flakyName = `${name}-flaky`;
+    names.push(flakyName);
+    registerBackend(flakyName, flaky);
+    const { node, rec } = await load({ backend: flakyName, pin: '26', initial: '1' });
+    await until(() => rec.errors.length === 1, 'the failed initial write is reported');
+    assert.match(errorText(rec.errors[0]), /I\/O error/);
+    assert.equal(sim.gpio.openLines(), 0, 'the line of the failed opening was released');
+    assert.equal(sim.gpio.isExported(26), false);
+    node.receive({ payload: 0 });
+    await until(() => rec.status.at(-1)?.text === 'off', 'the next message works');
+    assert.equal(sim.gpio.openLines(), 1, 'one line: the new one');
+    await helper.unload();
+    assert.equal(sim.gpio.openLines(), 0);
   });
 
   test('"keep": a redeploy does not toggle the output (reconfigureDirection false)', async () => {

@@ -5,7 +5,7 @@ import type { OneWireDevice } from '../../src/lib/hardware/types';
 import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backends';
 import type { SimFaults } from '../../src/lib/sensors/sim-faults';
 import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
-import { errorText, logged, record, settle, until } from '../helpers/hardware-nodes';
+import { errorText, gateGpio, logged, record, settle, until } from '../helpers/hardware-nodes';
 import { ManualClock } from '../helpers/manual-clock';
 import { helper, nodeModule, type FlowNode } from '../helpers/node-red';
 
@@ -32,6 +32,18 @@ function faultyBackend(faults: SimFaults = {}) {
   const name = `test-sensor-${++counter}`;
   registerBackend(name, sim);
   return { name, clock, sim };
+}
+
+/** Every done() of `node` (Node-RED's _complete), with the message's id and error; still recorded after close. */
+function completions(node: unknown): Array<{ msgid?: string; err?: Error }> {
+  const seen: Array<{ msgid?: string; err?: Error }> = [];
+  const target = node as { _complete: (msg: { _msgid?: string }, err?: Error) => void };
+  const complete = target._complete.bind(node);
+  target._complete = (msg, err) => {
+    seen.push({ msgid: msg._msgid, err });
+    complete(msg, err);
+  };
+  return seen;
 }
 
 describe('telemetry-sensor', () => {
@@ -169,6 +181,89 @@ describe('telemetry-sensor', () => {
     assert.equal(state.max, 1);
     assert.deepEqual(rec.sent.slice(0, 3).map((m) => (m.payload as Record<string, number>).temperature), [20.687, 20.687, 20.687]);
     gates.forEach((g) => g());
+  });
+
+  test('close with slow readings queued: nothing is opened after close, each message ends with an error, no bus left open', async () => {
+    const { name, clock, sim } = faultyBackend();
+    const { node, rec } = await load({ sensorType: 'bme280', address: '0x76', backend: name, interval: '0' });
+    const ended = completions(node);
+    for (const id of ['q-1', 'q-2', 'q-3']) node.receive({ payload: 1, _msgid: id });
+    // The first reading opens the bus and then waits on the manual clock for its measurement; the others queue.
+    await until(() => sim.buses.length === 1, 'the first reading opened the bus');
+    await settle();
+    await helper.unload(); // close waits 1 s for the reading in progress, then closes the bus
+    // The reading in progress resumes on the closed bus; the queued ones start after close began.
+    for (let i = 0; i < 100; i++) await clock.advance(10);
+    await settle();
+    assert.equal(sim.buses.length, 1, 'no bus opened after close');
+    assert.equal(sim.openHandles(), 0, 'no bus left open');
+    await until(() => ended.length === 3, 'each message ended');
+    assert.deepEqual(ended.map((e) => e.msgid), ['q-1', 'q-2', 'q-3']);
+    assert.ok(ended.every((e) => e.err instanceof Error), 'each with an error');
+    for (const e of ended.slice(1)) assert.match(e.err?.message ?? '', /^closed before the reading could be taken/);
+    assert.equal(rec.sent.length, 0);
+  });
+
+  test('a GPIO line whose opening finishes after close is released, and the message ends with an error', async () => {
+    const sim = createSimulatedBackend();
+    const gated = gateGpio(sim);
+    const name = `test-sensor-${++counter}`;
+    registerBackend(name, gated.backend);
+    const { node, rec } = await load({ sensorType: 'gpio', pin: '5', backend: name, interval: '0' });
+    const ended = completions(node);
+    node.receive({ payload: 1, _msgid: 'g-1' });
+    await settle();
+    await helper.unload(); // the reading is still opening the line; close gives up waiting after 1 s
+    gated.release();
+    await settle();
+    assert.equal(sim.gpio.openLines(), 0, 'the line opened late was released');
+    assert.equal(sim.gpio.isExported(5), false);
+    await until(() => ended.length === 1, 'the message ended');
+    assert.equal(ended[0].msgid, 'g-1');
+    assert.match(ended[0].err?.message ?? '', /^closed before the reading could be taken/);
+    assert.equal(rec.sent.length, 0);
+  });
+
+  test('a message the flow cannot clone for a Complete node: done() runs once and the failure is reported', async () => {
+    await helper.load(sensorModule, [
+      ...flow({ sensorType: 'bme280', backend: 'simulated', address: '0x77', interval: '0' }),
+      { id: 'done1', type: 'complete', scope: ['s1'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+    ]);
+    const node = helper.getNode('s1');
+    const rec = record(node, helper.getNode('out'));
+    const calls = completions(node);
+    // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
+    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    node.receive({ payload: 'go', nested });
+    await until(() => rec.errors.length === 1, 'the failure is reported');
+    await settle();
+    assert.equal(calls.length, 1, 'done() called exactly once');
+    assert.equal(calls[0].err, undefined, 'the reading succeeded, so done() had no error');
+    assert.equal(rec.sent.length, 1, 'the reading itself was sent');
+    assert.match(errorText(rec.errors[0]), /^a message could not be passed back to the flow: Maximum call stack size exceeded/);
+    assert.ok(errorText(rec.errors[0]).length < 300, 'a short message');
+    node.receive({ payload: 'again' });
+    await until(() => rec.sent.length === 2, 'the next message is read');
+  });
+
+  test('a message the flow cannot clone for a second wire: send throws, the message ends once with that error', async () => {
+    await helper.load(sensorModule, [
+      { id: 's1', type: 'telemetry-sensor', sensorType: 'bme280', backend: 'simulated', address: '0x77', interval: '0', wires: [['out', 'out2']] },
+      { id: 'out', type: 'helper' },
+      { id: 'out2', type: 'helper' },
+    ]);
+    const node = helper.getNode('s1');
+    const rec = record(node, helper.getNode('out'));
+    const calls = completions(node);
+    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    node.receive({ payload: 'go', nested, _msgid: 'deep' });
+    await until(() => calls.length === 1, 'the message ended');
+    await settle();
+    assert.equal(calls.length, 1, 'done() called exactly once');
+    assert.match(calls[0].err?.message ?? '', /^a message could not be passed back to the flow: Maximum call stack size exceeded/);
+    node.receive({ payload: 'again' });
+    await until(() => rec.sent.some((m) => m.nested === undefined), 'the next message is read');
   });
 
   test('invalid configuration: logged error, and each message fails with done(err)', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, logLines, nodeModule } from '../helpers/node-red';
 import { collect, flowWith, settle } from './telemetry-collect';
 
 const validateModule = nodeModule('telemetry-validate');
@@ -67,5 +67,34 @@ describe('telemetry-validate node', () => {
     helper.getNode('n1').receive({ payload: 1 });
     await io.until(0, 1);
     assert.equal((io.bad[0].error as ErrorShape).code, 'BAD_SCHEMA');
+  });
+  test('a message the flow cannot clone for a Complete node: done() runs once, the failure is reported, the next message passes', async () => {
+    await helper.load(validateModule, [
+      ...flowWith({ type: 'telemetry-validate', schemaSource: 'builtin', builtin: 'senml' }),
+      { id: 'done1', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+    ]);
+    const io = collect();
+    const n1 = helper.getNode('n1');
+    const calls: Array<Error | undefined> = [];
+    const target = n1 as unknown as { _complete: (msg: unknown, err?: Error) => void };
+    const complete = target._complete.bind(n1);
+    target._complete = (msg, err) => {
+      calls.push(err);
+      complete(msg, err);
+    };
+    // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
+    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    n1.receive({ payload: [{ n: 't', v: 1 }], nested });
+    await io.until(1);
+    await settle();
+    assert.equal(calls.length, 1, 'done() called exactly once');
+    assert.equal(calls[0], undefined, 'the message was valid, so done() had no error');
+    const lines = logLines('could not be passed back to the flow');
+    assert.equal(lines.length, 1, 'the failure is reported once');
+    assert.ok(lines[0].length < 300, 'a short message');
+    n1.receive({ payload: [{ n: 't', v: 2 }] });
+    await io.until(2);
+    assert.equal(calls.length, 2);
   });
 });

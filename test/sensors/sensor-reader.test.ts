@@ -9,7 +9,7 @@ import { createSensorReader } from '../../src/lib/sensors/sensor-reader';
 import { SENSOR_TYPES, SENSOR_TYPE_NAMES } from '../../src/lib/sensors/sensor-types';
 import { Sht3xSim } from '../../src/lib/sensors/sht-sim';
 import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
-import { ManualClock } from '../helpers/manual-clock';
+import { flush, ManualClock } from '../helpers/manual-clock';
 
 function config(fields: SensorFields) {
   const { config: c, problems } = parseSensorConfig(fields);
@@ -120,4 +120,23 @@ test('the message: rounded values, units, topic, where it came from, timestamp',
     address: '0x77',
   });
   assert.equal(readingSummary({ model: 'x', values: { temperature: 21.456 }, units: { temperature: '°C' } }), '21.5 °C');
+});
+
+test('close() while the bus is still opening: the bus is closed when it arrives; a read after close opens nothing', async () => {
+  const clock = new ManualClock();
+  const sim = createSimulatedBackend({ timers: clock });
+  let arrive!: () => void;
+  const gate = new Promise<void>((r) => (arrive = r));
+  const slowOpen: HardwareBackend = { ...sim, openI2c: async (bus, hint) => gate.then(() => sim.openI2c(bus, hint)) };
+  const reader = createSensorReader(config({ sensorType: 'sht4x', address: '0x44' }), slowOpen);
+  const reading = reader.read();
+  reading.catch(() => undefined);
+  await reader.close();
+  arrive();
+  await flush();
+  assert.equal(sim.buses.length, 1);
+  assert.equal(sim.openHandles(), 0, 'the bus that arrived after close was closed');
+  await assert.rejects(reading, (e: unknown) => e instanceof HardwareError && e.code === 'ECLOSED');
+  await assert.rejects(reader.read(), (e: unknown) => e instanceof HardwareError && e.code === 'ECLOSED');
+  assert.equal(sim.buses.length, 1, 'nothing opened after close');
 });

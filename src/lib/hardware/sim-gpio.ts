@@ -23,6 +23,7 @@ export class SimGpioChip {
   private readonly busy = new Set<number>();
   private readonly watchers = new Map<number, Set<Watcher>>();
   private readonly probes: Array<(pin: number, level: Bit) => void> = [];
+  private linesOpen = 0;
 
   constructor(
     private readonly timers: Timers = realTimers,
@@ -58,6 +59,11 @@ export class SimGpioChip {
     return [...(this.watchers.get(pin) ?? [])].filter((w) => w.callbacks.length > 0).length;
   }
 
+  /** Lines opened and not yet released (a leak check: a closed node must leave none). */
+  openLines(): number {
+    return this.linesOpen;
+  }
+
   /** A logic analyser on the pins: sees every physical level change without touching direction or export. */
   probe(cb: (pin: number, level: Bit) => void): void {
     this.probes.push(cb);
@@ -85,6 +91,7 @@ export class SimGpioChip {
     }
     const watcher: Watcher = { activeLow, edge: opts.edge ?? 'none', debounceMs: opts.debounceMs ?? 0, callbacks: [] };
     let released = false;
+    this.linesOpen++;
     const toLogical = (physical: Bit): Bit => (activeLow ? ((physical ^ 1) as Bit) : physical);
     return {
       pin,
@@ -106,6 +113,7 @@ export class SimGpioChip {
       release: () => {
         if (released) return;
         released = true;
+        this.linesOpen--;
         watcher.callbacks = [];
         if (watcher.timer !== undefined) this.timers.clearTimeout(watcher.timer);
         this.watchers.get(pin)?.delete(watcher);

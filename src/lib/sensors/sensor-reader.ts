@@ -16,9 +16,15 @@ import { Sht3x } from './sht3x';
 import { Sht4x } from './sht4x';
 
 export interface SensorReader {
+  /** After close() it opens nothing and fails with `readerClosed()`. */
   read(): Promise<Reading>;
-  /** Releases the bus or pin; safe to call twice. */
+  /** Releases the bus or pin for good (an opening still under way is released when it finishes); safe to call twice. */
   close(): Promise<void>;
+}
+
+/** What a reading asked for after close() fails with. */
+export function readerClosed(): HardwareError {
+  return new HardwareError('unknown', 'ECLOSED', 'the sensor was closed before the reading could be taken (redeploy or shutdown)');
 }
 
 interface Driver {
@@ -30,6 +36,7 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
   let bus: I2cBus | undefined;
   let line: GpioLine | undefined;
   let driver: Driver | undefined;
+  let closed = false;
 
   async function i2cDriver(): Promise<Driver> {
     bus = await backend.openI2c(config.bus, { device: config.type, address: config.address });
@@ -83,8 +90,15 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
 
   return {
     async read() {
+      if (closed) throw readerClosed();
       try {
-        const d = (driver ??= await open());
+        if (!driver) {
+          const opened = await open();
+          // close() ran while the bus or pin was opening: release what was just opened (in the catch below).
+          if (closed) throw readerClosed();
+          driver = opened;
+        }
+        const d = driver;
         // Readers of one device (same backend, bus and address) take turns; see device-lock.ts.
         return await (bus ? exclusive(backend, `i2c-${config.bus}-${config.address}`, () => d.read()) : d.read());
       } catch (err) {
@@ -92,6 +106,9 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
         throw err;
       }
     },
-    close: release,
+    close() {
+      closed = true;
+      return release();
+    },
   };
 }

@@ -28,6 +28,8 @@ export interface SimulatedBackend extends HardwareBackend {
   /** Every bus handed out, in order (tests check they were closed). */
   readonly buses: SimI2cBus[];
   readonly oneWire: Map<string, Ds18b20Sim>;
+  /** I2C buses not yet closed plus GPIO lines not yet released (a leak check: a closed node must leave none). */
+  openHandles(): number;
   /** A model for `hint`, or undefined for an unknown device. */
   modelFor(hint: I2cDeviceHint): I2cDeviceModel | undefined;
 }
@@ -67,6 +69,7 @@ export function createSimulatedBackend(opts: SimulatedBackendOptions = {}): Simu
     buses,
     oneWire,
     modelFor,
+    openHandles: () => buses.filter((b) => !b.closed).length + gpio.openLines(),
     async openI2c(busNumber, expect) {
       const bus = new SimI2cBus(busNumber);
       const model = expect ? modelFor(expect) : undefined;

@@ -2,11 +2,16 @@
 // Complete and Catch nodes; a message nested deeper than the stack makes that clone throw, and here it would throw
 // on MQTT.js's stack, into the socket code, or vanish in the connection's dispatch.
 
+/** An error's message, cut short for a log line. */
+export function shortMessage(err: unknown): string {
+  return String((err as Error | undefined)?.message ?? err).slice(0, 200);
+}
+
 /** Runs `fn` (send, done, error); if it throws, `report` gets the error's message, cut short. */
 export function backToFlow(fn: () => void, report: (message: string) => void): void {
   try {
     fn();
   } catch (err) {
-    report(String((err as Error)?.message ?? err).slice(0, 200));
+    report(shortMessage(err));
   }
 }

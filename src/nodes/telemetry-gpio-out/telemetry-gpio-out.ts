@@ -1,4 +1,5 @@
 // GPIO out node: sets a pin from 0/1, true/false or "on"/"off"; anything else is an error and the pin stays.
+import { describePayload } from '../../lib/hardware/describe-payload';
 import { outputDirection, parseBit, parseGpioOutConfig } from '../../lib/hardware/gpio-config';
 import { HardwareError } from '../../lib/hardware/hardware-error';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
@@ -60,7 +61,19 @@ export = function register(RED: NodeAPI): void {
         throw new Error('closed');
       }
       // An output configured before keeps its level unless the user asked for an initial one.
-      if (cfg.initial !== 'keep') await opened.write(cfg.initial);
+      if (cfg.initial !== 'keep') {
+        try {
+          await opened.write(cfg.initial);
+        } catch (err) {
+          // Not kept as `line`, so release it here: a line left exported makes the next opening fail (EBUSY).
+          try {
+            opened.release();
+          } catch {
+            // The write's error is the one to report.
+          }
+          throw err;
+        }
+      }
       line = opened;
       showLevel(await opened.read());
       return opened;
@@ -80,7 +93,8 @@ export = function register(RED: NodeAPI): void {
     node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
       const value = parseBit(msg.payload);
       if (value === undefined) {
-        const shown = typeof msg.payload === 'string' ? `"${msg.payload}"` : typeof msg.payload === 'object' ? JSON.stringify(msg.payload) ?? 'undefined' : String(msg.payload);
+        // Short and safe for any payload (circular, BigInt, megabytes): its type and a preview, never all of it.
+        const shown = describePayload(msg.payload);
         const text = t('telemetry-gpio-out.errors.invalidPayload', { value: shown });
         node.status({ fill: 'red', shape: 'ring', text: t('telemetry-gpio-out.status.invalidPayload') });
         done(new HardwareError('badReading', 'EINVAL', text, { value: shown }));

@@ -1,9 +1,11 @@
 // Sensor node: reads one sensor on an interval and/or on each message; one message per reading.
+import { HardwareError, isHardwareError } from '../../lib/hardware/hardware-error';
 import { backendFor } from '../../lib/sensors/backends';
 import { ReadScheduler } from '../../lib/sensors/read-scheduler';
 import { readingMessage, readingSummary, type ReadingMessage } from '../../lib/sensors/reading-message';
 import { parseSensorConfig, type SensorFields } from '../../lib/sensors/sensor-config';
 import { createSensorReader } from '../../lib/sensors/sensor-reader';
+import { backToFlow, shortMessage } from '../shared/back-to-flow';
 import { configProblem, nodeFault, STARTUP_DELAY_MS } from '../shared/hardware-fault';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/telemetry-sensor.json';
@@ -70,23 +72,41 @@ export = function register(RED: NodeAPI): void {
     node.status({ fill: 'grey', shape: 'ring', text: t(`telemetry-sensor.status.${idle}`) });
     scheduler.start(config.intervalMs, STARTUP_DELAY_MS);
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      if (!config.readOnInput) {
-        done();
+    // A message ends with exactly one done(). Node-RED clones the message for a second wire and for Complete and
+    // Catch nodes; a message nested deeper than the stack makes send or done throw, which is reported here
+    // (without the message, which could not be cloned either) instead of calling done a second time.
+    const flowThrew = (message: string): void => node.error(t('telemetry-sensor.errors.flowThrew', { message }));
+    const closedError = (): HardwareError => new HardwareError('unknown', 'ECLOSED', t('telemetry-sensor.errors.closed'));
+
+    async function readFor(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
+      // Close has begun: open nothing (the bus or pin would never be released), but end the message visibly.
+      if (closing) {
+        backToFlow(() => done(closedError()), flowThrew);
         return;
       }
-      void scheduler.run(async () => {
+      let failure: Error | undefined;
+      try {
+        const out = await readOnce();
+        lastPollError = undefined;
         try {
-          const out = await readOnce();
-          lastPollError = undefined;
           send(Object.assign(msg, out));
-          done();
         } catch (err) {
-          const fault = nodeFault(RED, 'telemetry-sensor', err);
-          if (!closing) node.status(fault.status);
-          done(fault.error);
+          failure = new Error(t('telemetry-sensor.errors.flowThrew', { message: shortMessage(err) }));
         }
-      });
+      } catch (err) {
+        const fault = nodeFault(RED, 'telemetry-sensor', err);
+        if (!closing) node.status(fault.status);
+        failure = isHardwareError(err) && err.code === 'ECLOSED' ? closedError() : fault.error;
+      }
+      backToFlow(() => (failure ? done(failure) : done()), flowThrew);
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (!config.readOnInput) {
+        backToFlow(() => done(), flowThrew);
+        return;
+      }
+      void scheduler.run(() => readFor(msg, send, done));
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

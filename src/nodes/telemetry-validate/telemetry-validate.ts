@@ -5,8 +5,11 @@ import { resolveSenml } from '../../lib/formats/senml';
 import { BUILTIN_SCHEMAS } from '../../lib/schema/builtin-schemas';
 import { documentOf, DEFAULT_MAX_BYTES } from '../../lib/schema/document';
 import { SchemaCache, type CompiledSchema } from '../../lib/schema/validator';
-import type { NodeAPI, NodeDef, NodeInstance, NodeStatus } from '../shared/node-red';
+import { backToFlow, shortMessage } from '../shared/back-to-flow';
+import { messages } from '../shared/messages';
+import type { NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus } from '../shared/node-red';
 import { invalidMessage } from '../shared/telemetry-messages';
+import enUS from './locales/en-US/telemetry-validate.json';
 
 interface ValidateDef extends NodeDef {
   schemaSource?: string;
@@ -22,6 +25,8 @@ interface Selected {
 }
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function TelemetryValidate(this: NodeInstance, def: ValidateDef): void {
     RED.nodes.createNode(this, def);
     const cache = new SchemaCache(32);
@@ -57,29 +62,44 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
-    this.on('input', (msg, send, done) => {
-      const reject = (error: TelemetryError & { errors?: readonly unknown[] }): void => {
+    // A message ends with exactly one done(). Node-RED clones the message for a second wire and for Complete and
+    // Catch nodes; a message nested deeper than the stack makes send or done throw, which is reported here
+    // (without the message, which could not be cloned either) instead of calling done a second time.
+    const flowThrew = (message: string): void => this.error(t('telemetry-validate.errors.flowThrew', { message }));
+
+    /** Where `msg` goes: output 1 when valid, output 2 (with msg.error) when not. */
+    const route = (msg: NodeMessage): [NodeMessage | null, NodeMessage | null] => {
+      const reject = (error: TelemetryError & { errors?: readonly unknown[] }): [null, NodeMessage] => {
         show({ fill: 'yellow', shape: 'ring', text: error.code });
-        send([null, invalidMessage(msg, error)]);
-        done();
+        return [null, invalidMessage(msg, error)];
       };
-      try {
-        const selected = msg.schema !== undefined ? select(msg.schema) : configured;
-        if (!selected.ok) return reject(selected.error);
-        const doc = documentOf(msg.payload, maxBytes);
-        if (!doc.ok) return reject(doc.error);
-        const verdict = selected.value.compiled.validate(doc.value);
-        if (!verdict.valid) return reject(verdict.error);
-        if (selected.value.senml) {
-          const resolved = resolveSenml(doc.value, Date.now() / 1000);
-          if (!resolved.ok) return reject({ ...resolved.error, errors: [] });
-        }
-        show({ fill: 'green', shape: 'dot', text: RED._('telemetry-validate.status.valid') });
-        send([msg, null]);
-        done();
-      } catch (err) {
-        done(err instanceof Error ? err : new Error(String(err)));
+      const selected = msg.schema !== undefined ? select(msg.schema) : configured;
+      if (!selected.ok) return reject(selected.error);
+      const doc = documentOf(msg.payload, maxBytes);
+      if (!doc.ok) return reject(doc.error);
+      const verdict = selected.value.compiled.validate(doc.value);
+      if (!verdict.valid) return reject(verdict.error);
+      if (selected.value.senml) {
+        const resolved = resolveSenml(doc.value, Date.now() / 1000);
+        if (!resolved.ok) return reject({ ...resolved.error, errors: [] });
       }
+      show({ fill: 'green', shape: 'dot', text: RED._('telemetry-validate.status.valid') });
+      return [msg, null];
+    };
+
+    this.on('input', (msg, send, done) => {
+      let failure: Error | undefined;
+      try {
+        const outputs = route(msg);
+        try {
+          send(outputs);
+        } catch (err) {
+          failure = new Error(t('telemetry-validate.errors.flowThrew', { message: shortMessage(err) }));
+        }
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+      }
+      backToFlow(() => (failure ? done(failure) : done()), flowThrew);
     });
   }
 
