@@ -93,7 +93,8 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
 
   test('03: the button state is published and the remote switch is accepted', async () => {
     const { watcher, red, flows } = await run('03-gpio-button-relay.json', {});
-    await waitFor(() => watcher.received.find((r) => r.topic === 'home/button'), 10000, 'button state at deploy');
+    const atDeploy = await waitFor(() => watcher.received.find((r) => r.topic === 'home/button'), 10000, 'button state at deploy');
+    assert.equal(atDeploy.payload.toString(), '0', 'the simulated button is not pressed at deploy (pull-up, active low)');
     const on = byName(flows, 'remote: on');
     assert.equal((await red.api('POST', `/inject/${on.id}`)).status, 200);
     await waitFor(() => watcher.received.find((r) => r.topic === 'home/relay/set' && r.payload.toString() === 'on'), 10000, 'remote command');

@@ -13,6 +13,16 @@ test('edges: rising, falling and both report the logical value', () => {
   assert.deepEqual(seen, { rising: [1, 1], falling: [0, 0], both: [1, 0, 1, 0] });
 });
 
+test('an input nothing has driven idles inactive: high behind a pull-up when active low, low otherwise', async () => {
+  const chip = new SimGpioChip();
+  const button = chip.open(17, { direction: 'in', activeLow: true });
+  assert.equal(chip.level(17), 1);
+  assert.equal(await button.read(), 0, 'not pressed');
+  assert.equal(await chip.open(22, { direction: 'in' }).read(), 0);
+  chip.drive(23, 0);
+  assert.equal(await chip.open(23, { direction: 'in', activeLow: true }).read(), 1, 'a level already driven is kept');
+});
+
 test('active low inverts reads and edges', async () => {
   const chip = new SimGpioChip();
   const line = chip.open(6, { direction: 'in', edge: 'rising', activeLow: true });

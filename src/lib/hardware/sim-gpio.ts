@@ -89,6 +89,9 @@ export class SimGpioChip {
       // Like the kernel's sysfs: "high" sets the raw level 1, "out" and "low" the raw level 0.
       if (wantOut) this.setPhysical(pin, opts.direction === 'high' ? 1 : 0);
     }
+    // An input nothing has driven yet idles at its inactive level, as a button wired with a pull-up (active low) or
+    // pull-down does: a simulated flow does not see a press at every deploy.
+    if (!wantOut && !this.levels.has(pin)) this.levels.set(pin, activeLow ? 1 : 0);
     const watcher: Watcher = { activeLow, edge: opts.edge ?? 'none', debounceMs: opts.debounceMs ?? 0, callbacks: [] };
     let released = false;
     this.linesOpen++;
@@ -123,8 +126,9 @@ export class SimGpioChip {
   }
 
   private setPhysical(pin: number, level: Bit): void {
-    if (this.level(pin) === level) return;
-    this.levels.set(pin, level);
+    const before = this.level(pin);
+    this.levels.set(pin, level); // recorded even when unchanged: a driven pin no longer idles (see open)
+    if (before === level) return;
     for (const p of this.probes) p(pin, level);
     for (const w of this.watchers.get(pin) ?? []) {
       if (w.edge === 'none' || w.callbacks.length === 0) continue;
