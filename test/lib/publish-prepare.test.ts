@@ -17,6 +17,23 @@ test('a plain message becomes a request with its topic, payload, QoS and retain 
   assert.equal(r.bytes, 10 + 3);
 });
 
+test('msg.retain: booleans and the strings "true"/"false" as Node-RED\'s mqtt out; anything else is refused; a fixed flag wins', () => {
+  const retained = (retain: unknown, d: PublishDefaults = v4): boolean | undefined => {
+    const r = preparePublish({ topic: 'a', payload: 'x', retain }, d);
+    return r.ok ? r.request.retain : undefined;
+  };
+  assert.equal(retained(true), true);
+  assert.equal(retained('true'), true);
+  assert.equal(retained(false), false);
+  assert.equal(retained('false'), false);
+  for (const absent of [undefined, null, '']) assert.equal(retained(absent), false, String(absent));
+  for (const bad of ['yes', 'TRUE', 1, 0, {}, []]) {
+    assert.match(refusal(preparePublish({ topic: 'a', payload: 'x', retain: bad }, v4)), /^INVALID_MESSAGE: msg\.retain must be true or false/, JSON.stringify(bad));
+  }
+  assert.equal(retained('yes', { ...v4, retain: false }), false, 'the node\'s own retain setting ignores msg.retain');
+  assert.equal(retained('false', { ...v4, retain: true }), true);
+});
+
 test('v5 properties are carried; on MQTT 3.1.1 none are', () => {
   const msg = { topic: 'a', payload: 'x', contentType: 'text/plain', messageExpiry: '60', userProperties: { site: 'lab', n: 3, tags: ['a', 'b'] }, responseTopic: 'r/1', correlationData: 'id-1' };
   const r = preparePublish(msg, v5);

@@ -47,7 +47,8 @@ export function preparePublish(
 
   const qos = defaults.qos ?? parseMsgQos(msg.qos);
   if (qos === undefined) return fail('INVALID_MESSAGE', 'msg.qos must be 0, 1 or 2');
-  const retain = defaults.retain ?? msg.retain === true;
+  const retain = defaults.retain ?? parseMsgRetain(msg.retain);
+  if (retain === undefined) return fail('INVALID_MESSAGE', 'msg.retain must be true or false (or the string "true" or "false")');
 
   const payload = encodePayload(msg.payload);
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return fail('INVALID_MESSAGE', payload.error);
@@ -81,6 +82,14 @@ function parseMsgQos(v: unknown): QoS | undefined {
   if (v === undefined || v === null || v === '') return 0;
   const n = typeof v === 'string' ? Number(v) : v;
   return n === 0 || n === 1 || n === 2 ? n : undefined;
+}
+
+/** As Node-RED's own mqtt out node: true or "true" retains, false or "false" does not; anything else is a mistake. */
+function parseMsgRetain(v: unknown): boolean | undefined {
+  if (v === undefined || v === null || v === '') return false;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  return undefined;
 }
 
 /** Objects as JSON, Buffers as they are, everything else as a string. */

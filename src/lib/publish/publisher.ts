@@ -3,10 +3,15 @@
 import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
+import { publishPacketSize } from './packet-size';
 import type { NotSent } from './types';
 
 export interface PublishTransport {
   readonly connected: boolean;
+  /** MQTT 5: the broker's Maximum Packet Size from its CONNACK; it closes the connection on a larger packet. */
+  readonly maximumPacketSize?: number;
+  /** How packets are encoded (for their size); 5 when absent. */
+  readonly protocolVersion?: 4 | 5;
   /** Calls back once, when the broker has the message or it cannot be sent; may call back before returning. */
   send(req: PublishRequest, settle: PublishCallback): void;
 }
@@ -17,6 +22,10 @@ interface Item<T> {
   bytes: number;
   ctx: T | undefined;
   spooled: boolean;
+  /** Connections lost at once after it was sent while it was the only publish in flight (see giveUpAfterLosses). */
+  losses: number;
+  /** When it was last handed to the transport (Date.now()). */
+  sentAt?: number;
 }
 
 export interface PublisherEvents<T> {
@@ -24,6 +33,8 @@ export interface PublisherEvents<T> {
   sent(ctx: T | undefined, outcome: PublishOutcome, request: PublishRequest): void;
   /** The message will not be sent. */
   notSent(ctx: T | undefined, error: NotSent, request: PublishRequest): void;
+  /** After close(): a message in flight at the close came back unacknowledged and stays in the disk spool. */
+  kept?(ctx: T | undefined, request: PublishRequest): void;
   /** Counters changed (for the status). */
   changed(): void;
 }
@@ -48,6 +59,21 @@ export function inFlightLimit(qos: QoS, brokerReceiveMaximum: number | undefined
   return Math.min(brokerReceiveMaximum ?? MAX_IN_FLIGHT_ACKED, MAX_IN_FLIGHT_ACKED);
 }
 
+/**
+ * A message the broker will not take can make it close the connection instead of answering (Mosquitto with
+ * max_packet_size, MQTT 3.1.1, where the broker announces no limit). Sent again after each reconnect, it would block
+ * everything behind it forever. With `giveUpAfterLosses` set, the publisher finds it: after a lost connection it
+ * resends one message at a time and opens the window again as acknowledgements come (one more per acknowledgement),
+ * so a message that is alone in flight when the connection drops is the likely cause; alone at that many losses in a
+ * row, it is refused and the rest go on in order. 0 turns this off (and the window stays full after a reconnect).
+ */
+export interface PublisherOptions {
+  giveUpAfterLosses?: number;
+}
+
+/** A connection lost within this time after a message went out may be the broker refusing that message. */
+const REFUSAL_LOSS_MS = 3000;
+
 export class Publisher<T> {
   private readonly outbox: Outbox<Item<T>>;
   private inFlight = 0;
@@ -55,6 +81,12 @@ export class Publisher<T> {
   private closed = false;
   private pumpScheduled = false;
   private sentReported = 0;
+  private readonly giveUpAfterLosses: number;
+  /** After a lost connection (giveUpAfterLosses on): the window, grown by one per acknowledgement. */
+  private recovery: number | undefined;
+  /** The current lost connection has been looked at (its first failed publish); cleared by the next send. */
+  private lossNoted = false;
+  private lossAlone = false;
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -64,10 +96,12 @@ export class Publisher<T> {
     private readonly spool?: DiskSpool,
     /** Largest number of unsettled publishes before one of this QoS may be sent. */
     private window: (qos: QoS) => number = () => 256,
+    options: PublisherOptions = {},
   ) {
+    this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.outbox = new Outbox(limits);
     for (const m of spool?.load() ?? []) {
-      this.outbox.giveBack({ ...m, ctx: undefined, spooled: true });
+      this.outbox.giveBack({ ...m, ctx: undefined, spooled: true, losses: 0 });
       this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     }
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
@@ -79,12 +113,10 @@ export class Publisher<T> {
       this.events.notSent(ctx, { code: 'CLOSED', message: 'publisher is closing' }, request);
       return;
     }
-    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false };
-    if (this.spool && request.qos > 0) {
-      this.spool.append(item);
-      item.spooled = true;
-    }
-    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.window(request.qos)) {
+    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0 };
+    // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
+    if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
+    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
@@ -99,7 +131,7 @@ export class Publisher<T> {
   pump(): void {
     while (!this.closed && this.transport.connected) {
       const next = this.outbox.peek();
-      if (!next || this.inFlight >= this.window(next.request.qos)) break;
+      if (!next || this.inFlight >= this.limit(next.request.qos)) break;
       this.send(this.outbox.shift() as Item<T>);
     }
     this.refreshCounts();
@@ -124,26 +156,49 @@ export class Publisher<T> {
   }
 
   /**
-   * Stops sending. Queued messages stay in the spool (when on) for the next start;
-   * the rest are returned so the caller can report them.
+   * Stops sending. Queued messages stay in the spool (when on) for the next start (`kept`); the rest are returned
+   * (`discarded`) so the caller can report them. Messages still in flight settle later through the events: sent,
+   * notSent (CLOSED) or, spooled, kept.
    */
-  close(): { kept: number; discarded: Array<T | undefined> } {
+  close(): { kept: Array<T | undefined>; discarded: Array<T | undefined> } {
     this.closed = true;
     const rest = this.outbox.drain();
-    const kept = rest.filter((i) => i.spooled).length;
     this.spool?.close();
     this.refreshCounts();
-    return { kept, discarded: rest.filter((i) => !i.spooled).map((i) => i.ctx) };
+    return { kept: rest.filter((i) => i.spooled).map((i) => i.ctx), discarded: rest.filter((i) => !i.spooled).map((i) => i.ctx) };
+  }
+
+  /** How many publishes may be unsettled before one of this QoS goes: the window, or less while recovering. */
+  private limit(qos: QoS): number {
+    const w = this.window(qos);
+    return this.recovery === undefined ? w : Math.min(w, this.recovery);
   }
 
   private send(item: Item<T>): void {
+    const max = this.transport.maximumPacketSize;
+    if (max !== undefined) {
+      const size = publishPacketSize(item.request, this.transport.protocolVersion ?? 5);
+      if (size > max) {
+        // Sent, it would make the broker close the connection; sent again after every reconnect, for ever.
+        this.settle(item);
+        this.stats.failed++;
+        this.events.notSent(item.ctx, { code: 'TOO_LARGE', message: `the message is a packet of ${size} bytes; the broker accepts at most ${max}` }, item.request);
+        return;
+      }
+    }
     this.inFlight++;
+    item.sentAt = Date.now();
+    this.lossNoted = false; // only sent on a live connection: a later loss is a new one
     this.transport.send(item.request, (err, outcome) => {
       this.inFlight--;
       if (err) this.onFailure(item, err);
       else {
         this.settle(item);
         this.stats.sent++;
+        if (this.recovery !== undefined) {
+          this.recovery++;
+          if (this.recovery >= Math.max(this.window(0), this.window(1))) this.recovery = undefined;
+        }
         this.events.sent(item.ctx, outcome as PublishOutcome, item.request);
       }
       this.schedulePump();
@@ -152,7 +207,25 @@ export class Publisher<T> {
 
   private onFailure(item: Item<T>, err: PublishError): void {
     if (err.code === 'CONNECTION_LOST' || err.code === 'NOT_CONNECTED' || (err.code === 'CLOSED' && item.spooled)) {
-      if (this.closed) return; // stays in the spool, or is reported by close()
+      if (this.closed) {
+        // Every message must end (Complete and Catch nodes wait for it). One on disk is sent at the next start: it
+        // is kept, not failed. One only in memory is gone with this publisher: it failed, as CLOSED.
+        if (item.spooled) this.events.kept?.(item.ctx, item.request);
+        else {
+          this.stats.failed++;
+          this.events.notSent(item.ctx, { code: 'CLOSED', message: 'the node closed before the broker acknowledged the message' }, item.request);
+        }
+        return;
+      }
+      if (err.code === 'CONNECTION_LOST' && this.giveUpAfterLosses > 0 && this.blamed(item) && item.losses >= this.giveUpAfterLosses) {
+        this.settle(item);
+        this.stats.failed++;
+        const message =
+          `the connection was lost ${item.losses} times in a row while this message was the only one being sent: ` +
+          'the broker seems to refuse it (larger than its max_packet_size?); given up so the messages behind it can go';
+        this.events.notSent(item.ctx, { code: 'PUBLISH_FAILED', message }, item.request);
+        return;
+      }
       this.outbox.giveBack(item); // sent again, in order, after the reconnect
       return;
     }
@@ -166,6 +239,31 @@ export class Publisher<T> {
     }
     this.stats.failed++;
     this.events.notSent(item.ctx, { code: err.code === 'CLOSED' ? 'CLOSED' : 'PUBLISH_FAILED', message: err.message }, item.request);
+  }
+
+  /**
+   * Counts a lost connection against a message sent alone. A broker that refuses a packet closes the connection as
+   * soon as it reads it; a link that died while the message was out (the usual loss of a low-rate sensor, which is
+   * always alone in flight) is noticed later, by the keepalive, and clears the count: only refusals in a row add up.
+   */
+  private blamed(item: Item<T>): boolean {
+    if (!this.noteLoss()) return false;
+    const atOnce = Date.now() - (item.sentAt ?? 0) < REFUSAL_LOSS_MS;
+    item.losses = atOnce ? item.losses + 1 : 0;
+    return atOnce;
+  }
+
+  /**
+   * Called for each publish a lost connection interrupted (all of them before the next send); the first one decides
+   * for the loss: true when it was alone in flight. Then the window restarts at one.
+   */
+  private noteLoss(): boolean {
+    if (!this.lossNoted) {
+      this.lossNoted = true;
+      this.lossAlone = this.inFlight === 0; // this one's callback has already counted itself out
+      this.recovery = 1;
+    }
+    return this.lossAlone;
   }
 
   private drop(item: Item<T>, message: string): void {

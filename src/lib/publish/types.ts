@@ -10,6 +10,7 @@ export const NOT_SENT_CODES = [
   'NOT_CONNECTED',
   'PUBLISH_FAILED',
   'CLOSED',
+  'TOO_LARGE',
 ] as const;
 export type NotSentCode = (typeof NOT_SENT_CODES)[number];
 

@@ -27,6 +27,8 @@ interface OutDef extends NodeDef {
   queueMegabytes?: string | number;
   overflow?: string;
   spool?: boolean;
+  /** Lost connections with the same message alone in flight before it is refused; 0: never. */
+  giveUpAfter?: string | number;
 }
 
 interface Pending {
@@ -66,11 +68,20 @@ export = function register(RED: NodeAPI): void {
       policy: overflow,
     };
 
+    let spoolFailed = false;
     let spool: DiskSpool | undefined;
     if (def.spool) {
       const base = RED.settings.userDir ?? process.cwd();
-      spool = new DiskSpool(path.join(base, 'secure-telemetry-spool', node.id));
+      spool = new DiskSpool(path.join(base, 'secure-telemetry-spool', node.id), {
+        // Once per spool: from now on new messages are kept in memory only, and those on disk may come again.
+        onFailure: (err) => {
+          spoolFailed = true;
+          node.warn(t('secure-mqtt-out.log.spoolFailed', { message: err.message }));
+          status.request();
+        },
+      });
     }
+    const giveUpAfterLosses = intInRange(def.giveUpAfter, 0, 1000, 3);
 
     let lastRefusal: NotSent['code'] | undefined;
     let refused = 0;
@@ -84,6 +95,7 @@ export = function register(RED: NodeAPI): void {
       const parts: string[] = [];
       parts.push(connection?.connected ? t('secure-mqtt-out.status.sent', { count: s.sent }) : (conn.text ?? t('secure-mqtt-out.status.disconnected')));
       if (s.queued > 0) parts.push(t('secure-mqtt-out.status.queued', { count: s.queued }));
+      if (spoolFailed) parts.push(t('secure-mqtt-out.status.spoolFailed'));
       if (lastRefusal) {
         const same = refusedBy.get(lastRefusal) ?? 0;
         const all = refused > same ? ` ${t('secure-mqtt-out.status.refusedInAll', { count: refused })}` : '';
@@ -128,10 +140,14 @@ export = function register(RED: NodeAPI): void {
             }, flowThrew);
           },
           notSent: refuse,
+          kept: (p: Pending | undefined) => {
+            if (p) backToFlow(() => p.done(), flowThrew); // see the close handler
+          },
           changed: () => status.request(),
         },
         spool,
         (qos) => inFlightLimit(qos, connection.receiveMaximum),
+        { giveUpAfterLosses },
       );
     } catch (err) {
       node.error(t('secure-mqtt-out.log.spoolUnusable', { message: (err as Error).message }));
@@ -166,7 +182,13 @@ export = function register(RED: NodeAPI): void {
       broker.deregister(user);
       status.cancel();
       const { kept, discarded } = publisher.close();
-      if (kept > 0) node.log(t('secure-mqtt-out.log.kept', { count: kept }));
+      if (kept.length > 0) {
+        node.log(t('secure-mqtt-out.log.kept', { count: kept.length }));
+        // Kept in the disk spool, a message is this node's to deliver at the next start: its flow message is done
+        // (no error: a Catch flow that resent it would send it twice). Messages that restarted from the spool have
+        // no flow message.
+        for (const p of kept) if (p) backToFlow(() => p.done(), flowThrew);
+      }
       if (discarded.length > 0) {
         node.warn(t('secure-mqtt-out.log.discarded', { count: discarded.length }));
         for (const p of discarded) p?.done(new Error(t('secure-mqtt-out.log.discardedError')));
