@@ -16,7 +16,8 @@ export function catalogueFile(node: string, lang: string): Catalogue {
   const file = path.join(nodesDir, node, 'locales', lang, `${node}.json`);
   let cat = cache.get(file);
   if (!cat) {
-    cat = JSON.parse(readFileSync(file, 'utf8')) as Catalogue;
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    cat = parsed as Catalogue;
     cache.set(file, cat);
   }
   return cat;

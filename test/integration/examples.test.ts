@@ -133,7 +133,10 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
     // Each appears under its own device: the light sensor under the format node's Device, the thermometer under
     // its 1-Wire id (which the sensor node puts in msg.device).
     const devices = (): string[] =>
-      watcher.received.filter((r) => isConfig(r.topic)).map((r) => String((JSON.parse(r.payload.toString()) as { device?: { identifiers?: string[] } }).device?.identifiers?.[0]));
+      watcher.received.filter((r) => isConfig(r.topic)).map((r) => {
+        const config: unknown = JSON.parse(r.payload.toString());
+        return String((config as { device?: { identifiers?: string[] } }).device?.identifiers?.[0]);
+      });
     await waitFor(() => new Set(devices()).size >= 2, 20000, 'configs for both devices');
     assert.deepEqual([...new Set(devices())].sort(), ['28-00000a1b2c3d', 'greenhouse'].sort());
     const late: Watcher = await watch(mosq.port, 'homeassistant/+/+/+/config', { clientId: 'late-ha' });

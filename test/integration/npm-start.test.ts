@@ -47,7 +47,8 @@ describe('npm start', () => {
         assert.equal(editor.status, 200);
         const sub = await watch(run.mqttPort, 'sensors/#', { protocolVersion: 4, reconnectPeriod: 0 });
         const reading = await waitFor(() => sub.received.find((m) => m.topic === 'sensors/demo-pi/senml'), 30000, `a SenML reading; output:\n${run.out()}`);
-        const senml = JSON.parse(reading.payload.toString()) as Array<{ n?: string; bn?: string; v?: number }>;
+        const parsed: unknown = JSON.parse(reading.payload.toString());
+        const senml = parsed as Array<{ n?: string; bn?: string; v?: number }>;
         assert.ok(Array.isArray(senml) && senml.some((r) => typeof r.v === 'number' && Number.isFinite(r.v)), reading.payload.toString());
         await sub.close();
       } finally {

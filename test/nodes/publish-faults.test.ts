@@ -126,7 +126,10 @@ describe('secure-mqtt-out: faults on the way', () => {
       .readFileSync(path.join(dir, 'messages.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => Buffer.from((JSON.parse(line) as { p: string }).p, 'base64').toString());
+      .map((line) => {
+        const record: unknown = JSON.parse(line);
+        return Buffer.from((record as { p: string }).p, 'base64').toString();
+      });
     assert.ok(onDisk.length > 0 && onDisk.every((p) => p.startsWith('a')), `only a* messages on disk: ${onDisk.join(',')}`);
     await w.close();
   });

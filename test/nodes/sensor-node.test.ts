@@ -234,7 +234,7 @@ describe('telemetry-sensor', () => {
     const rec = record(node, helper.getNode('out'));
     const calls = completions(node);
     // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
-    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    const nested: unknown = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`);
     node.receive({ payload: 'go', nested });
     await until(() => rec.errors.length === 1, 'the failure is reported');
     await settle();
@@ -256,7 +256,7 @@ describe('telemetry-sensor', () => {
     const node = helper.getNode('s1');
     const rec = record(node, helper.getNode('out'));
     const calls = completions(node);
-    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    const nested: unknown = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`);
     node.receive({ payload: 'go', nested, _msgid: 'deep' });
     await until(() => calls.length === 1, 'the message ended');
     await settle();

@@ -84,7 +84,7 @@ describe('telemetry-validate node', () => {
       complete(msg, err);
     };
     // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
-    const nested = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`) as unknown;
+    const nested: unknown = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`);
     n1.receive({ payload: [{ n: 't', v: 1 }], nested });
     await io.until(1);
     await settle();

@@ -55,10 +55,11 @@ function previewOf(v: unknown, out: Preview, ancestors: Set<object>): void {
   }
   ancestors.add(o);
   if (Array.isArray(o)) {
+    const items: readonly unknown[] = o;
     out.add('[');
-    for (let i = 0; i < o.length && !out.full; i++) {
+    for (let i = 0; i < items.length && !out.full; i++) {
       if (i) out.add(',');
-      previewOf(o[i], out, ancestors);
+      previewOf(items[i], out, ancestors);
     }
     out.add(']');
   } else {

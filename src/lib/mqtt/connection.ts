@@ -9,6 +9,7 @@ import mqtt, {
   type IClientSubscribeOptions,
   type IPublishPacket,
   type MqttClient,
+  type MqttClientEventCallbacks,
   type Packet,
 } from 'mqtt';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
@@ -378,21 +379,20 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       this.noteFailure(reason);
       this.scheduleRetry();
     };
-    client.on('error', onError);
-    client.on('disconnect', onDisconnect);
-    client.on('connect', onConnect);
-    client.on('message', onMessage);
-    client.on('packetreceive', onPacket);
-    client.once('close', onClose);
-    // Only our own listeners go: MQTT.js's are what still sends a DISCONNECT while the client ends.
-    this.unlisten.set(client, () => {
-      client.off('error', onError);
-      client.off('disconnect', onDisconnect);
-      client.off('connect', onConnect);
-      client.off('message', onMessage);
-      client.off('packetreceive', onPacket);
-      client.off('close', onClose);
-    });
+    // Only our own listeners go at detach: MQTT.js's are what still sends a DISCONNECT while the client ends.
+    const offs: Array<() => void> = [];
+    const listen = <E extends keyof MqttClientEventCallbacks>(event: E, fn: MqttClientEventCallbacks[E], once = false): void => {
+      if (once) client.once(event, fn);
+      else client.on(event, fn);
+      offs.push(() => client.off(event, fn));
+    };
+    listen('error', onError);
+    listen('disconnect', onDisconnect);
+    listen('connect', onConnect);
+    listen('message', onMessage);
+    listen('packetreceive', onPacket);
+    listen('close', onClose, true);
+    this.unlisten.set(client, () => offs.forEach((off) => off()));
   }
 
   /** Forgets a client: its pending publishes fail (the publisher sends them again) and its events are ignored. */
