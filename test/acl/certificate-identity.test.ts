@@ -26,6 +26,31 @@ test('a certificate with several subject fields and no CN', () => {
   assert.equal(certificateCommonName(fs.readFileSync(crt)), 'gw 7');
 });
 
+test('a CN with the characters a printed subject escapes, a multi-valued RDN, two CNs: the first CN, decoded', () => {
+  const dir = fs.mkdtempSync(path.join(testCerts().dir, 'cn-'));
+  const key = path.join(dir, 'k.pem');
+  const crt = path.join(dir, 'c.pem');
+  const cases: [string, string][] = [
+    ['/CN=plant\\,line 2', 'plant,line 2'],
+    ['/CN=\\+gw', '+gw'],
+    ['/CN=a"b=c', 'a"b=c'],
+    ['/O=Acme+CN=gw 9', 'gw 9'],
+    ['/CN=first/CN=second', 'first'],
+    ['/CN=Gerät 7', 'Gerät 7'],
+  ];
+  for (const [subj, cn] of cases) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt, '-subj', subj, '-utf8', '-days', '1'], { stdio: 'ignore' });
+    assert.equal(certificateCommonName(fs.readFileSync(crt)), cn, subj);
+  }
+});
+
+test('reading the CN in a process that has not loaded tls yet leaves tls working (Node 20 half-loads it otherwise)', () => {
+  const script = `const { certificateCommonName } = require(${JSON.stringify(require.resolve('../../src/lib/acl/certificate-identity'))});
+    certificateCommonName(require('node:fs').readFileSync(${JSON.stringify(testCerts().clientCert)}));
+    process.stdout.write(typeof require('node:tls').createSecureContext);`;
+  assert.equal(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }), 'function');
+});
+
 test('connectionIdentity: user name, no user name, or the CN with use_identity_as_username', () => {
   assert.deepEqual(connectionIdentity({ clientId: 'c', username: 'bob' }), { username: 'bob', clientId: 'c' });
   assert.deepEqual(connectionIdentity({ clientId: 'c', username: '' }), { username: undefined, clientId: 'c' });

@@ -1,30 +1,20 @@
 // The identity Mosquitto uses for a client: its user name and client id, or with mutual TLS and
 // `use_identity_as_username true`, the Common Name of the client certificate instead of the user name.
 import { X509Certificate } from 'node:crypto';
+// Node 20: toLegacyObject() loads part of tls; when tls itself was not loaded yet, that half-loads it and
+// tls.createSecureContext stays undefined for the whole process. Loading tls first avoids it.
+import 'node:tls';
 import type { Identity } from './types';
 
-/** Unquotes a value Node prints in a certificate subject (quoted JSON-style when it holds special characters). */
-function unquote(value: string): string {
-  if (value.startsWith('"') && value.endsWith('"')) {
-    try {
-      const parsed: unknown = JSON.parse(value);
-      if (typeof parsed === 'string') return parsed;
-    } catch {
-      // not JSON-quoted: keep the text as printed
-    }
-  }
-  return value;
-}
-
-/** The first Common Name in the certificate's subject (what Mosquitto takes). Throws when there is none. */
+/**
+ * The first Common Name in the certificate's subject, in certificate order (what Mosquitto takes). The legacy
+ * object gives the decoded value: the printed subject escapes `,` `+` `"` and splits multi-valued RDNs, which a
+ * text parser gets wrong. Throws when there is none.
+ */
 export function certificateCommonName(pem: string | Buffer): string {
-  const cert = new X509Certificate(pem);
-  for (const line of cert.subject.split('\n')) {
-    // Multi-valued RDNs are joined with '+' on one line.
-    for (const part of line.split('+')) {
-      if (part.startsWith('CN=')) return unquote(part.slice(3));
-    }
-  }
+  const cn: unknown = new X509Certificate(pem).toLegacyObject().subject.CN;
+  const first: unknown = Array.isArray(cn) ? cn[0] : cn;
+  if (typeof first === 'string') return first;
   throw new Error('the client certificate has no Common Name (CN): Mosquitto refuses it with use_identity_as_username');
 }
 
