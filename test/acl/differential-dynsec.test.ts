@@ -290,6 +290,34 @@ test('dynamic-security ordering corner cases agree with the broker (ties, litera
       topics: ['a/b'],
       filters: ['a/b', 'a/c', 'c/d', 'c/e', '$SYS/#', '$share/g/a/b', '+/b'],
     },
+    {
+      // Entries the plugin skips (an unknown acltype, no topic, an invalid filter, no rolename, an entry that is no
+      // object, an unknown role) or reads with a default (allow or priority of the wrong type): the broker runs on
+      // without them, and the engine decides as it does.
+      config: {
+        defaultACLAccess: { publishClientReceive: true, subscribe: true },
+        roles: [
+          {
+            rolename: 'r',
+            acls: [
+              send('a/#/b', true),
+              { acltype: 'publish', topic: 'x', allow: true },
+              { acltype: 'publishClientSend', allow: true },
+              'not an object',
+              { acltype: 'publishClientSend', topic: 'y', allow: 'yes' },
+              { acltype: 'publishClientSend', topic: 'z', allow: true, priority: 'high' },
+              send('w', true),
+            ],
+          },
+          { acls: [send('x', true), send('y', true)] },
+        ],
+        groups: [],
+        clients: [client('alice', ['r', 'nope']), client('bob', ['nope']), client('carol', ['r'])],
+      },
+      identities: ids,
+      topics: ['a/x/b', 'x', 'y', 'z', 'w'],
+      filters: ['x'],
+    },
   ];
   const failures: string[] = [];
   let total = 0;

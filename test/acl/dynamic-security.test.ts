@@ -150,11 +150,52 @@ describe('dynamic-security: malformed configurations', () => {
     }
   });
 
-  test('references to unknown roles or groups, unknown ACL types and wrong types name the path', () => {
-    assert.throws(() => parseDynamicSecurity({ clients: [{ username: 'a', roles: [{ rolename: 'nope' }] }] }), /clients\[0\]\.roles\[0\]: unknown role "nope"/);
-    assert.throws(() => parseDynamicSecurity({ roles: [{ rolename: 'r', acls: [{ acltype: 'publish', topic: 'a' }] }] }), /unknown ACL type "publish"/);
-    assert.throws(() => parseDynamicSecurity({ roles: [{ rolename: 'r', acls: [{ acltype: 'publishClientSend', topic: 'a/#/b' }] }] }), /invalid topic filter/);
+  test('a list that is not an array, or a top level that is not an object, is refused, naming the path', () => {
     assert.throws(() => parseDynamicSecurity({ clients: {} }), /clients: must be an array/);
+    assert.throws(() => parseDynamicSecurity({ roles: 'r' }), /roles: must be an array/);
     assert.throws(() => parseDynamicSecurity('[]'), /must be a JSON object/);
+  });
+
+  test('entries Mosquitto skips are skipped with a warning naming the path, and the rest stays in force', () => {
+    const cfg = parseDynamicSecurity({
+      defaultACLAccess: { publishClientSend: 'no' },
+      roles: [
+        {
+          rolename: 'r',
+          acls: [
+            { acltype: 'publish', topic: 'a' },
+            { acltype: 'publishClientSend', topic: 'a/#/b', allow: true },
+            { acltype: 'publishClientSend', allow: true },
+            { acltype: 'publishClientSend', topic: 'y', allow: 'yes' },
+            { acltype: 'publishClientSend', topic: 'z', allow: true, priority: 1.7 },
+            { acltype: 'publishClientSend', topic: 'w', allow: true },
+          ],
+        },
+        { acls: [] },
+      ],
+      groups: [{ roles: [] }],
+      clients: [{ username: 'a', roles: [{ rolename: 'nope' }, { rolename: 'r' }] }, { roles: [] }, 5],
+    });
+    const a = { username: 'a', clientId: 'c' };
+    assert.equal(cfg.check(a, 'w', 'write').allowed, true);
+    assert.equal(cfg.check(a, 'z', 'write').allowed, true);
+    assert.match(cfg.check(a, 'y', 'write').reason, /role r: publishClientSend y deny/);
+    assert.equal(cfg.check(a, 'a/x/b', 'write').allowed, false);
+    assert.equal(cfg.ruleCount, 3);
+    const expected = [
+      /defaultACLAccess\.publishClientSend is not true or false: Mosquitto uses false/,
+      /roles\[0\]\.acls\[0\] has an unknown acltype "publish"/,
+      /roles\[0\]\.acls\[1\] has an invalid topic filter "a\/#\/b"/,
+      /roles\[0\]\.acls\[2\] has no topic/,
+      /roles\[0\]\.acls\[3\]\.allow is not true or false/,
+      /roles\[0\]\.acls\[4\]\.priority 1\.7 is not an integer: Mosquitto uses 1/,
+      /roles\[1\] has no rolename/,
+      /groups\[0\] has no groupname/,
+      /clients\[0\]\.roles\[0\] names unknown role "nope"/,
+      /clients\[1\] has no username/,
+      /clients\[2\] is not an object/,
+    ];
+    assert.equal(cfg.warnings.length, expected.length, cfg.warnings.join('\n'));
+    expected.forEach((re, i) => assert.match(cfg.warnings[i], re));
   });
 });

@@ -60,6 +60,24 @@ describe('secure-mqtt-out: access rules', () => {
     assert.match(logLines('access rules')[0], /line 2/);
   });
 
+  test('dynamic-security entries the broker skips are skipped, and each is logged as a warning', async () => {
+    const dynsec = {
+      defaultACLAccess: { publishClientSend: false },
+      roles: [{ rolename: 'w', acls: [{ acltype: 'publishClientSend', topic: 'telemetry/#', allow: true }, { acltype: 'publish', topic: 'other/#', allow: true }] }],
+      clients: [{ username: 'writer', roles: [{ rolename: 'w' }, { rolename: 'missing' }] }],
+    };
+    await helper.load(modules, publishFlow(rig.mosq.port, { qos: '0' }, { aclSource: 'dynsec-inline', aclText: JSON.stringify(dynsec) }), { b1: { user: 'writer' } });
+    const c = collect();
+    const p1 = await connected();
+    p1.receive({ topic: 'telemetry/1', payload: 1 });
+    p1.receive({ topic: 'other/1', payload: 2 });
+    await waitFor(() => c.ok.length === 1 && c.notSent.length === 1, 3000, 'one sent, one refused');
+    const warned = logLines('access rules: dynamic-security');
+    assert.equal(warned.length, 2, warned.join('\n'));
+    assert.match(warned[0], /roles\[0\]\.acls\[1\] has an unknown acltype "publish"/);
+    assert.match(warned[1], /clients\[0\]\.roles\[1\] names unknown role "missing"/);
+  });
+
   test('an acl file is reloaded when it changes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-acl-'));
     const file = path.join(dir, 'acl');

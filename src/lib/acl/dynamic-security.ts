@@ -88,24 +88,50 @@ function arrayAt(obj: JsonObject, key: string, path: string): Json[] {
   return v;
 }
 
-function stringAt(obj: JsonObject, key: string, path: string): string {
-  const v = obj[key];
-  if (typeof v !== 'string' || v === '') fail(`${path}.${key}`, 'must be a non-empty string');
-  return v;
-}
+/**
+ * What the plugin's loader does with an entry it cannot use: it skips it (or takes the default) and the broker runs
+ * on. So does the engine, so its decisions stay the broker's; each such entry becomes a warning.
+ */
+class Lenient {
+  readonly warnings: string[] = [];
 
-function intAt(obj: JsonObject, key: string, path: string, dflt: number): number {
-  const v = obj[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) fail(`${path}.${key}`, 'must be an integer');
-  return v;
-}
+  skip(path: string, why: string): undefined {
+    this.warnings.push(`dynamic-security ${path} ${why}: Mosquitto skips it`);
+    return undefined;
+  }
 
-function boolAt(obj: JsonObject, key: string, path: string, dflt: boolean): boolean {
-  const v = obj[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') fail(`${path}.${key}`, 'must be true or false');
-  return v;
+  /** An optional array inside an entry (acls, roles, clients): anything else counts as absent. */
+  list(obj: JsonObject, key: string, path: string): Json[] {
+    const v = obj[key];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v;
+    this.warnings.push(`dynamic-security ${path}.${key} is not an array: Mosquitto ignores it`);
+    return [];
+  }
+
+  name(obj: JsonObject, key: string, path: string): string | undefined {
+    const v = obj[key];
+    return typeof v === 'string' && v !== '' ? v : this.skip(path, `has no ${key}`);
+  }
+
+  int(obj: JsonObject, key: string, path: string, dflt: number): number {
+    const v = obj[key];
+    if (v === undefined) return dflt;
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      if (!Number.isInteger(v)) this.warnings.push(`dynamic-security ${path}.${key} ${v} is not an integer: Mosquitto uses ${Math.trunc(v)}`);
+      return Math.trunc(v);
+    }
+    this.warnings.push(`dynamic-security ${path}.${key} is not a number: Mosquitto uses ${dflt}`);
+    return dflt;
+  }
+
+  bool(obj: JsonObject, key: string, path: string, dflt: boolean): boolean {
+    const v = obj[key];
+    if (v === undefined) return dflt;
+    if (typeof v === 'boolean') return v;
+    this.warnings.push(`dynamic-security ${path}.${key} is not true or false: Mosquitto uses ${dflt}`);
+    return dflt;
+  }
 }
 
 /** JSON.parse with the line of a syntax error in the message. */
@@ -152,6 +178,35 @@ export function subscribePatternCovers(acl: string, sub: string): boolean {
   return true;
 }
 
+/** One entry of a role's acls, or undefined (with a warning) for one the plugin skips. */
+function aclEntry(a: Json, path: string, position: number, lenient: Lenient): DynsecAcl | undefined {
+  if (!isObject(a)) return lenient.skip(path, 'is not an object');
+  const typeRaw = a.acltype;
+  const acltype = typeof typeRaw === 'string' ? ACL_TYPES.find((t) => t.toLowerCase() === typeRaw.toLowerCase()) : undefined;
+  if (!acltype) return lenient.skip(path, `has an unknown acltype ${JSON.stringify(typeRaw ?? null)} (expected ${ACL_TYPES.join(', ')})`);
+  const topic = a.topic;
+  if (typeof topic !== 'string') return lenient.skip(path, 'has no topic');
+  // The plugin loads such a filter, but Mosquitto's topic matching refuses it, so it never matches.
+  const bad = (acltype === 'publishClientSend' || acltype === 'publishClientReceive' || acltype.endsWith('Pattern')) && checkSubscriptionFilter(topic);
+  if (bad) return lenient.skip(path, `has an invalid topic filter "${topic}" (${bad.message}), which never matches`);
+  return { acltype, topic, priority: lenient.int(a, 'priority', path, 0), allow: lenient.bool(a, 'allow', path, false), position };
+}
+
+/** A role's ACLs (already in decision order) indexed by kind. */
+function indexRole(name: string, acls: readonly DynsecAcl[]): Role {
+  const role: Role = { name, send: new FilterIndex(), receive: new FilterIndex(), receiveOrdered: [], subscribeLiteral: new Map(), subscribePattern: [] };
+  for (const acl of acls) {
+    if (acl.acltype === 'publishClientSend') role.send.add(acl.topic, acl);
+    else if (acl.acltype === 'publishClientReceive') {
+      role.receive.add(acl.topic, acl);
+      role.receiveOrdered.push(acl);
+    } else if (acl.acltype === 'subscribeLiteral') {
+      if (!role.subscribeLiteral.has(acl.topic)) role.subscribeLiteral.set(acl.topic, acl);
+    } else if (acl.acltype === 'subscribePattern') role.subscribePattern.push(acl);
+  }
+  return role;
+}
+
 function describeAcl(link: ChainLink, acl: DynsecAcl): string {
   const via = link.via ? ` (via ${link.via})` : '';
   const prio = acl.priority !== 0 ? ` priority ${acl.priority}` : '';
@@ -171,67 +226,46 @@ export class DynamicSecurityConfig implements AccessChecker {
   constructor(input: string | object) {
     const root: Json = typeof input === 'string' ? parseJsonText(input) : copyJson(input);
     if (!isObject(root)) fail('(top level)', 'must be a JSON object');
+    // Only a top-level list that is not an array makes the plugin refuse the file; entries it cannot use are skipped.
+    const lenient = new Lenient();
 
     const dflt = root.defaultACLAccess;
     const d: JsonObject = isObject(dflt) ? dflt : {};
     this.defaultACLAccess = {
-      publishClientSend: boolAt(d, 'publishClientSend', 'defaultACLAccess', false),
-      publishClientReceive: boolAt(d, 'publishClientReceive', 'defaultACLAccess', false),
-      subscribe: boolAt(d, 'subscribe', 'defaultACLAccess', false),
-      unsubscribe: boolAt(d, 'unsubscribe', 'defaultACLAccess', false),
+      publishClientSend: lenient.bool(d, 'publishClientSend', 'defaultACLAccess', false),
+      publishClientReceive: lenient.bool(d, 'publishClientReceive', 'defaultACLAccess', false),
+      subscribe: lenient.bool(d, 'subscribe', 'defaultACLAccess', false),
+      unsubscribe: lenient.bool(d, 'unsubscribe', 'defaultACLAccess', false),
     };
 
     const roles = new Map<string, Role>();
     let ruleCount = 0;
     arrayAt(root, 'roles', '').forEach((r, i) => {
       const path = `roles[${i}]`;
-      if (!isObject(r)) fail(path, 'must be an object');
-      const name = stringAt(r, 'rolename', path);
+      if (!isObject(r)) return lenient.skip(path, 'is not an object');
+      const name = lenient.name(r, 'rolename', path);
+      if (name === undefined) return;
       const acls: DynsecAcl[] = [];
-      arrayAt(r, 'acls', path).forEach((a, j) => {
-        const apath = `${path}.acls[${j}]`;
-        if (!isObject(a)) fail(apath, 'must be an object');
-        const typeRaw = stringAt(a, 'acltype', apath);
-        const acltype = ACL_TYPES.find((t) => t.toLowerCase() === typeRaw.toLowerCase());
-        if (!acltype) fail(`${apath}.acltype`, `unknown ACL type "${typeRaw}" (expected ${ACL_TYPES.join(', ')})`);
-        const topic = stringAt(a, 'topic', apath);
-        if ((acltype === 'publishClientSend' || acltype === 'publishClientReceive' || acltype.endsWith('Pattern')) && checkSubscriptionFilter(topic)) {
-          fail(`${apath}.topic`, `invalid topic filter "${topic}"`);
-        }
-        acls.push({ acltype, topic, priority: intAt(a, 'priority', apath, 0), allow: boolAt(a, 'allow', apath, false), position: j });
+      lenient.list(r, 'acls', path).forEach((a, j) => {
+        const acl = aclEntry(a, `${path}.acls[${j}]`, j, lenient);
+        if (acl) acls.push(acl);
       });
       acls.sort(byAclOrder);
       ruleCount += acls.length;
-      const role: Role = {
-        name,
-        send: new FilterIndex(),
-        receive: new FilterIndex(),
-        receiveOrdered: [],
-        subscribeLiteral: new Map(),
-        subscribePattern: [],
-      };
-      for (const acl of acls) {
-        if (acl.acltype === 'publishClientSend') role.send.add(acl.topic, acl);
-        else if (acl.acltype === 'publishClientReceive') {
-          role.receive.add(acl.topic, acl);
-          role.receiveOrdered.push(acl);
-        } else if (acl.acltype === 'subscribeLiteral') {
-          if (!role.subscribeLiteral.has(acl.topic)) role.subscribeLiteral.set(acl.topic, acl);
-        } else if (acl.acltype === 'subscribePattern') role.subscribePattern.push(acl);
-      }
-      roles.set(name, role);
+      roles.set(name, indexRole(name, acls));
     });
     this.ruleCount = ruleCount;
 
     const roleList = (owner: JsonObject, path: string, via: string | undefined): ChainLink[] => {
       const list: Array<{ priority: number; name: string; role: Role }> = [];
-      arrayAt(owner, 'roles', path).forEach((r, i) => {
+      lenient.list(owner, 'roles', path).forEach((r, i) => {
         const rpath = `${path}.roles[${i}]`;
-        if (!isObject(r)) fail(rpath, 'must be an object');
-        const name = stringAt(r, 'rolename', rpath);
+        if (!isObject(r)) return lenient.skip(rpath, 'is not an object');
+        const name = lenient.name(r, 'rolename', rpath);
+        if (name === undefined) return;
         const role = roles.get(name);
-        if (!role) fail(rpath, `unknown role "${name}"`);
-        if (!list.some((l) => l.name === name)) list.push({ priority: intAt(r, 'priority', rpath, -1), name, role });
+        if (!role) return lenient.skip(rpath, `names unknown role "${name}"`);
+        if (!list.some((l) => l.name === name)) list.push({ priority: lenient.int(r, 'priority', rpath, -1), name, role });
       });
       return list.sort(byPriorityThenName).map((l) => ({ role: l.role, via }));
     };
@@ -242,33 +276,35 @@ export class DynamicSecurityConfig implements AccessChecker {
     const memberships = new Map<string, Array<{ priority: number; name: string }>>();
     arrayAt(root, 'groups', '').forEach((g, i) => {
       const path = `groups[${i}]`;
-      if (!isObject(g)) fail(path, 'must be an object');
-      const name = stringAt(g, 'groupname', path);
+      if (!isObject(g)) return lenient.skip(path, 'is not an object');
+      const name = lenient.name(g, 'groupname', path);
+      if (name === undefined) return;
       groups.set(name, roleList(g, path, `group ${name}`));
-      arrayAt(g, 'clients', path).forEach((m, j) => {
+      lenient.list(g, 'clients', path).forEach((m, j) => {
         const mpath = `${path}.clients[${j}]`;
-        if (!isObject(m)) fail(mpath, 'must be an object');
-        const username = stringAt(m, 'username', mpath);
+        if (!isObject(m)) return lenient.skip(mpath, 'is not an object');
+        const username = lenient.name(m, 'username', mpath);
+        if (username === undefined) return;
         let list = memberships.get(username);
         if (!list) memberships.set(username, (list = []));
-        if (!list.some((l) => l.name === name)) list.push({ priority: intAt(m, 'priority', mpath, -1), name });
+        if (!list.some((l) => l.name === name)) list.push({ priority: lenient.int(m, 'priority', mpath, -1), name });
       });
     });
 
-    const warnings: string[] = [];
     arrayAt(root, 'clients', '').forEach((c, i) => {
       const path = `clients[${i}]`;
-      if (!isObject(c)) fail(path, 'must be an object');
-      const username = stringAt(c, 'username', path);
+      if (!isObject(c)) return lenient.skip(path, 'is not an object');
+      const username = lenient.name(c, 'username', path);
+      if (username === undefined) return;
       const chain = roleList(c, path, undefined);
-      if (arrayAt(c, 'groups', path).length > 0) {
-        warnings.push(`dynamic-security ${path}.groups is ignored by Mosquitto: list the client in groups[].clients instead`);
+      if (lenient.list(c, 'groups', path).length > 0) {
+        lenient.warnings.push(`dynamic-security ${path}.groups is ignored by Mosquitto: list the client in groups[].clients instead`);
       }
       for (const m of (memberships.get(username) ?? []).sort(byPriorityThenName)) chain.push(...(groups.get(m.name) ?? []));
       const clientid = typeof c.clientid === 'string' && c.clientid !== '' ? c.clientid : undefined;
-      this.clients.set(username, { username, clientid, disabled: boolAt(c, 'disabled', path, false), chain });
+      this.clients.set(username, { username, clientid, disabled: lenient.bool(c, 'disabled', path, false), chain });
     });
-    this.warnings = warnings;
+    this.warnings = lenient.warnings;
 
     const anon = root.anonymousGroup;
     this.anonymousGroup = typeof anon === 'string' && anon !== '' ? anon : undefined;

@@ -36,6 +36,8 @@ export interface AccessChecker {
   readonly kind: 'acl_file' | 'dynamic-security';
   /** Number of rules loaded (acl_file lines with topic/pattern, or dynsec ACL entries). */
   readonly ruleCount: number;
+  /** Entries the broker accepts but ignores or that are probably mistakes (the engine decides as the broker does). */
+  readonly warnings: readonly string[];
 }
 
 /** Thrown for a file Mosquitto would refuse to load; `line` is 1-based (acl_file) or undefined (JSON). */

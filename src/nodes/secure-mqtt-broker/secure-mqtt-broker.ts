@@ -4,6 +4,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { deriveSettings, type BrokerConfigFields } from '../../lib/mqtt/broker-config';
 import { connectionIdentity } from '../../lib/acl/certificate-identity';
 import { RuleSource } from '../../lib/acl/rule-source';
+import type { AccessChecker } from '../../lib/acl/types';
 import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
 import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
@@ -12,6 +13,9 @@ import { messages } from '../shared/messages';
 import enUS from './locales/en-US/secure-mqtt-broker.json';
 import type { BrokerNode, BrokerUser } from '../shared/broker-node';
 import type { NodeAPI, NodeDef, NodeStatus } from '../shared/node-red';
+
+/** A rules file full of skipped entries must not flood the log. */
+const MAX_RULE_WARNINGS = 10;
 
 interface BrokerDef extends NodeDef, BrokerConfigFields {
   tls?: string;
@@ -71,7 +75,17 @@ export = function register(RED: NodeAPI): void {
       this.identity = { clientId };
     }
     this.accessChecker = () => (rules?.checker ? rules : undefined);
-    rules?.on('reloaded', (checker) => this.log(t('secure-mqtt-broker.log.rulesReloaded', { count: checker.ruleCount })));
+    // What the broker skips in its rules, the engine skips too; the user should still hear of it.
+    const warnSkipped = (checker: AccessChecker | undefined): void => {
+      for (const w of checker?.warnings.slice(0, MAX_RULE_WARNINGS) ?? []) this.warn(t('secure-mqtt-broker.log.rulesWarning', { message: w }));
+      const more = (checker?.warnings.length ?? 0) - MAX_RULE_WARNINGS;
+      if (more > 0) this.warn(t('secure-mqtt-broker.log.rulesMoreWarnings', { count: more }));
+    };
+    warnSkipped(rules?.checker);
+    rules?.on('reloaded', (checker) => {
+      this.log(t('secure-mqtt-broker.log.rulesReloaded', { count: checker.ruleCount }));
+      warnSkipped(checker);
+    });
     rules?.on('error', (err) => this.warn(t('secure-mqtt-broker.log.rulesNotReloaded', { message: err.message })));
     let status: NodeStatus = { fill: 'grey', shape: 'ring', text: t('secure-mqtt-broker.status.notConnected') };
     const fanOut = (s: NodeStatus): void => {
