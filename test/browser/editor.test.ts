@@ -432,11 +432,15 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
       { format: 'sparkplug', spGroup: 'g', spEdgeNode: '', device: '' },
       { format: 'sparkplug', spGroup: 'g', spEdgeNode: '', device: 'pi' },
       { format: 'sparkplug', spGroup: 'g', spEdgeNode: 'edge', device: '' },
+      { format: 'influx', influxMeasurement: 'env' },
+      { format: 'influx', influxMeasurement: ' #env' },
+      { format: 'influx', influxMeasurement: '_env' },
+      { format: 'influx', influxMeasurement: 'a\nb' },
     ];
     for (const o of formatCases) {
       const runtime = createFormatter(o).ok;
       const node = { ...o, deviceType: 'str' };
-      const fields = { topic: o.topic, device: o.device, spGroup: o.spGroup, spEdgeNode: o.spEdgeNode };
+      const fields = { topic: o.topic, device: o.device, spGroup: o.spGroup, spEdgeNode: o.spEdgeNode, influxMeasurement: o.influxMeasurement };
       let editor = true;
       for (const [field, value] of Object.entries(fields)) editor &&= await editorSays('telemetry-format', field, node, value ?? '');
       assert.equal(editor, runtime, `format ${JSON.stringify(o)}: editor ${editor}, runtime ${runtime}`);

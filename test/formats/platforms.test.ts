@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AWS_MAX_PAYLOAD_BYTES } from '../../src/lib/formats/aws-iot';
-import { HomeAssistantFormatter } from '../../src/lib/formats/home-assistant';
+import { haId, HomeAssistantFormatter } from '../../src/lib/formats/home-assistant';
+import { BUILTIN_SCHEMAS } from '../../src/lib/schema/builtin-schemas';
+import { compileSchema } from '../../src/lib/schema/validator';
 import { createFormatter } from '../../src/lib/formats/registry';
 import { compileTopicTemplate, renderTopic } from '../../src/lib/formats/topic-template';
 import type { FormatOptions, Formatter, OutMessage } from '../../src/lib/formats/types';
@@ -144,6 +146,62 @@ test('Home Assistant: ids are sanitised, the device id is required, {measurement
   assert.equal((JSON.parse(cfg.payload as string) as { value_template: string }).value_template, '{{ value_json["accel.x"] }}');
   failsWith({ format: 'homeassistant' }, { payload: { t: 1 }, timestamp: T0 }, 'MISSING_FIELD');
   assert.equal(createFormatter({ format: 'homeassistant', topic: 'x/{measurement}' }).ok, false);
+});
+
+test('Home Assistant: measurements a.b and a_b (one id) are refused, not announced over each other; legal ids stay as they are', () => {
+  for (const legal of ['greenhouse-1', 'bme280_temperature', 'pm2_5', 'A-Z_09']) assert.equal(haId(legal), legal);
+  const f = formatter({ format: 'homeassistant' });
+  const clash = f.format(reading({ payload: { 'a.b': 1, a_b: 2 }, sensor: 's', device: 'd', timestamp: T0 }));
+  assert.equal(clash.ok, false);
+  if (!clash.ok) {
+    assert.equal(clash.error.code, 'BAD_NAME');
+    assert.equal(clash.error.path, 'payload.a_b');
+    assert.match(clash.error.message, /unique_id "d_s_a_b", already used by measurement "a.b" of sensor "s"/);
+  }
+});
+
+test('Home Assistant: sensor+measurement pairs whose ids still meet (a_b+c, a+b_c) are refused, not announced over each other', () => {
+  const f = formatter({ format: 'homeassistant' });
+  const first = f.format(reading({ payload: { c: 1 }, sensor: 'a_b', device: 'd', timestamp: T0 }));
+  assert.ok(first.ok);
+  const clash = f.format(reading({ payload: { other: 3, b_c: 2 }, sensor: 'a', device: 'd', timestamp: T0 }));
+  assert.equal(clash.ok, false);
+  if (!clash.ok) {
+    assert.equal(clash.error.code, 'BAD_NAME');
+    assert.equal(clash.error.path, 'payload.b_c');
+    assert.match(clash.error.message, /unique_id "d_a_b_c", already used by measurement "c" of sensor "a_b"/);
+  }
+  // The refused reading left nothing behind: only the first entity is re-announced, and "other" is new again.
+  const online = f.control?.('homeassistant/status', 'online');
+  assert.ok(online && online.ok);
+  assert.deepEqual(online.value.map((m) => m.topic), ['homeassistant/sensor/d/a_b_c/config']);
+  const later = f.format(reading({ payload: { other: 3 }, sensor: 'a', device: 'd', timestamp: T0 }));
+  assert.ok(later.ok);
+  assert.deepEqual(later.value.map((m) => m.topic), ['homeassistant/sensor/d/a_other/config', 'telemetry/d/a/state']);
+});
+
+test('a fractional-millisecond reading time gives whole epoch ms that the built-in schemas accept', () => {
+  const input = { ...BME280_MSG, timestamp: T0 + 0.5 };
+  const cases: Array<[FormatOptions, string]> = [
+    [{ format: 'json', timestampStyle: 'ms' }, 'json'],
+    [{ format: 'json' }, 'json'],
+    [{ format: 'aws', timestampStyle: 'ms' }, 'json'],
+    [{ format: 'azure', timestampStyle: 'ms' }, 'json'],
+    [{ format: 'thingsboard' }, 'thingsboard'],
+    [{ format: 'senml' }, 'senml'],
+  ];
+  for (const [o, schemaName] of cases) {
+    const schema = compileSchema(BUILTIN_SCHEMAS.get(schemaName));
+    assert.ok(schema.ok, schema.ok ? '' : schema.error.message);
+    const [m] = run(o, input);
+    const doc = JSON.parse(m.payload as string) as unknown;
+    const v = schema.value.validate(doc);
+    assert.ok(v.valid, `${JSON.stringify(o)}: ${v.valid ? '' : v.error.message}`);
+  }
+  const env = JSON.parse(run({ format: 'json', timestampStyle: 'ms' }, input)[0].payload as string) as { timestamp: unknown };
+  assert.equal(env.timestamp, T0, 'the fraction is dropped, as in the ISO text');
+  const tb = JSON.parse(run({ format: 'thingsboard' }, input)[0].payload as string) as { ts: unknown };
+  assert.equal(tb.ts, T0);
 });
 
 test('unknown formats and bad options are configuration errors', () => {

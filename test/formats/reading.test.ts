@@ -47,6 +47,20 @@ test('missing timestamp means now; ISO text and Date are accepted; seconds are r
   rejects({ payload: { x: 1 }, timestamp: NaN }, 'BAD_TIMESTAMP');
 });
 
+test('ISO text without a time zone is refused (its instant would depend on the host zone); Z and offsets are accepted', () => {
+  for (const local of ['2026-11-27T10:00:00', '2026-11-27T10:00', '2026-11-27T10:00:00.250']) {
+    const msg = rejects({ payload: { x: 1 }, timestamp: local }, 'BAD_TIMESTAMP', 'timestamp');
+    assert.match(msg, /^msg\.timestamp ".*" has no time zone/);
+    assert.match(msg, /add Z \(UTC\) or an offset/);
+  }
+  const instant = Date.UTC(2026, 10, 27, 10, 0, 0);
+  for (const zoned of ['2026-11-27T10:00:00Z', '2026-11-27T10:00:00.000z', '2026-11-27T11:00:00+01:00', '2026-11-27T11:00:00+0100', '2026-11-27T05:00:00-05:00']) {
+    const r = parseReading({ payload: { x: 1 }, timestamp: zoned }, now);
+    assert.ok(r.ok, zoned);
+    assert.equal(r.value.timestamp, instant, zoned);
+  }
+});
+
 test('nested objects become dotted names, up to the depth limit', () => {
   const r = parseReading({ payload: { accel: { x: 0.1, y: -0.2 }, t: 20 } }, now);
   assert.ok(r.ok);

@@ -115,6 +115,21 @@ test('format: base name template, booleans as vb, names SenML cannot carry are r
   if (!missing.ok) assert.equal(missing.error.code, 'MISSING_FIELD');
 });
 
+test('format: a reading time below 2^28 s (a clock never set) is refused, not sent as a time relative to now', () => {
+  const early = senmlPack(reading({ payload: { t: 1 }, device: 'd', timestamp: new Date(1000) }), { format: 'senml' });
+  assert.equal(early.ok, false);
+  if (!early.ok) {
+    assert.equal(early.error.code, 'BAD_TIMESTAMP');
+    assert.equal(early.error.path, 'timestamp');
+    assert.match(early.error.message, /1970-01-01T00:00:01\.000Z is before 1978-07-04T21:24:16\.000Z.*relative/);
+  }
+  const limitMs = 2 ** 28 * 1000;
+  assert.equal(senmlPack(reading({ payload: { t: 1 }, device: 'd', timestamp: new Date(limitMs - 1) }), { format: 'senml' }).ok, false);
+  const atLimit = senmlPack(reading({ payload: { t: 1 }, device: 'd', timestamp: new Date(limitMs) }), { format: 'senml' });
+  assert.ok(atLimit.ok);
+  assert.equal(resolved(atLimit.value)[0].t, 2 ** 28, 'read back as absolute, not shifted by "now"');
+});
+
 test('format: {measurement} in the topic gives one pack per measurement', () => {
   const f = createFormatter({ format: 'senml', topic: 'senml/{device}/{measurement}' });
   assert.ok(f.ok);

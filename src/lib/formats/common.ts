@@ -57,6 +57,14 @@ export function splitByTemplate(
   return ok(out);
 }
 
+/**
+ * Epoch ms as a whole number, for formats whose time is an integer (the JSON envelope's epoch ms, ThingsBoard's
+ * ts): a reading may carry a fraction of a millisecond. Dropped, not rounded, so it agrees with toISOString().
+ */
+export function wholeMs(ms: number): number {
+  return Math.floor(ms);
+}
+
 export function byteLength(p: string | Buffer): number {
   return typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
 }

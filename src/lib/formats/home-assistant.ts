@@ -1,6 +1,6 @@
 // Home Assistant MQTT discovery: one retained config per measurement, announced when first seen or changed
 // and again whenever Home Assistant says `online` on its status topic; then a JSON state message.
-import { fail, ok, type Result } from './errors';
+import { fail, ok, quote, type Result } from './errors';
 import { deviceOf, isOnline, sensorOf, templateOrDefault, varsOf } from './common';
 import { renderTopic, type TopicTemplate } from './topic-template';
 import type { Reading, ReadingValue } from './reading';
@@ -31,7 +31,11 @@ const UNITS: ReadonlyMap<string, { unit: string; deviceClass?: string }> = new M
   ['dBm', { unit: 'dBm', deviceClass: 'signal_strength' }],
 ]);
 
-/** Discovery node and object ids may only hold [a-zA-Z0-9_-]. */
+/**
+ * Discovery node and object ids may only hold [a-zA-Z0-9_-]. Readable ids (`accel.x` → `accel_x`) are what
+ * users see as entity ids, so two names can meet (`a.b` and `a_b`): the formatter refuses the second rather
+ * than announce it over the first.
+ */
 export function haId(s: string): string {
   return s.replace(/[^a-zA-Z0-9_-]/g, '_');
 }
@@ -48,9 +52,26 @@ export interface HaConfig {
   device: { identifiers: string[]; name: string; model?: string; manufacturer?: string };
 }
 
+/** The measurement an entity stands for. */
+interface EntityOwner {
+  device: string;
+  sensor: string;
+  name: string;
+}
+
+function sameOwner(a: EntityOwner, b: EntityOwner): boolean {
+  return a.device === b.device && a.sensor === b.sensor && a.name === b.name;
+}
+
+function describeOwner(e: EntityOwner): string {
+  return `measurement ${quote(e.name)} of sensor ${quote(e.sensor)} on device ${quote(e.device)}`;
+}
+
 export class HomeAssistantFormatter implements Formatter {
   readonly name = 'homeassistant';
   private readonly announced = new Map<string, OutMessage>();
+  /** unique_id → its measurement: a second measurement whose id meets the first (`a.b`, `a_b`) is refused. */
+  private readonly owners = new Map<string, EntityOwner>();
 
   private constructor(
     private readonly o: FormatOptions,
@@ -70,13 +91,14 @@ export class HomeAssistantFormatter implements Formatter {
     return ok(new HomeAssistantFormatter(o, t.value, prefix, o.haStatusTopic?.trim() || HA_DEFAULT_STATUS_TOPIC));
   }
 
-  private config(r: Reading, name: string, value: ReadingValue, stateTopic: string, device: string, sensor: string): OutMessage {
+  private config(r: Reading, name: string, value: ReadingValue, stateTopic: string, device: string, sensor: string): { msg: OutMessage; uniqueId: string } {
     const component = typeof value === 'boolean' ? 'binary_sensor' : 'sensor';
-    const objectId = haId(`${sensor}_${name}`);
+    const objectId = `${haId(sensor)}_${haId(name)}`;
     const nodeId = haId(device);
+    const uniqueId = `${nodeId}_${objectId}`;
     const cfg: HaConfig = {
       name,
-      unique_id: `${nodeId}_${objectId}`,
+      unique_id: uniqueId,
       state_topic: stateTopic,
       value_template: `{{ value_json[${JSON.stringify(name)}] }}`,
       device: { identifiers: [device], name: this.o.haDeviceName?.trim() || device, model: sensor },
@@ -90,7 +112,8 @@ export class HomeAssistantFormatter implements Formatter {
     }
     if (this.o.haExpireAfter) cfg.expire_after = this.o.haExpireAfter;
     if (this.o.haManufacturer?.trim()) cfg.device.manufacturer = this.o.haManufacturer.trim();
-    return { topic: `${this.prefix}/${component}/${nodeId}/${objectId}/config`, payload: JSON.stringify(cfg), contentType: 'application/json', qos: this.o.qos ?? 1, retain: true };
+    const msg: OutMessage = { topic: `${this.prefix}/${component}/${nodeId}/${objectId}/config`, payload: JSON.stringify(cfg), contentType: 'application/json', qos: this.o.qos ?? 1, retain: true };
+    return { msg, uniqueId };
   }
 
   format(r: Reading): Result<OutMessage[]> {
@@ -99,18 +122,25 @@ export class HomeAssistantFormatter implements Formatter {
     const sensor = sensorOf(r, this.o) ?? 'sensor';
     const stateTopic = renderTopic(this.stateTemplate, varsOf(r, this.o));
     if (!stateTopic.ok) return stateTopic;
+    // Nothing is remembered until the whole reading passes: a refused reading must not mark configs as sent.
     const out: OutMessage[] = [];
+    const claims = new Map<string, EntityOwner>();
     const state: Record<string, number | string> = {};
     for (const [name, value] of r.values) {
-      const cfg = this.config(r, name, value, stateTopic.value, device, sensor);
+      const { msg: cfg, uniqueId } = this.config(r, name, value, stateTopic.value, device, sensor);
       const bad = checkPublishTopic(cfg.topic);
       if (bad) return fail('INVALID_TOPIC', bad.message, 'topic');
-      if (this.announced.get(cfg.topic)?.payload !== cfg.payload) {
-        this.announced.set(cfg.topic, cfg);
-        out.push(cfg);
+      const owner: EntityOwner = { device, sensor, name };
+      const taken = this.owners.get(uniqueId) ?? claims.get(uniqueId);
+      if (taken !== undefined && !sameOwner(taken, owner)) {
+        return fail('BAD_NAME', `${describeOwner(owner)} would get Home Assistant unique_id ${quote(uniqueId)}, already used by ${describeOwner(taken)}; rename one of them`, `payload.${name}`);
       }
+      claims.set(uniqueId, owner);
+      if (this.announced.get(cfg.topic)?.payload !== cfg.payload) out.push(cfg);
       Object.defineProperty(state, name, { value: typeof value === 'boolean' ? (value ? 'ON' : 'OFF') : value, enumerable: true });
     }
+    for (const [id, owner] of claims) this.owners.set(id, owner);
+    for (const cfg of out) this.announced.set(cfg.topic, cfg);
     out.push({ topic: stateTopic.value, payload: JSON.stringify(state), contentType: 'application/json', qos: this.o.qos ?? 0, retain: false });
     return ok(out);
   }

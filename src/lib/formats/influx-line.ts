@@ -25,12 +25,57 @@ export function quoteFieldString(s: string): string {
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-export function fieldValue(v: ReadingValue | string, integers: boolean): string {
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return quoteFieldString(v);
-  // Integer fields only on request: a float field that later receives 25 would otherwise change type.
-  if (integers && Number.isSafeInteger(v)) return `${v}i`;
-  return String(v);
+/**
+ * A field's type is fixed by its first write, and a line that brings another type is refused whole. So a mode
+ * decides the type of every number: floats (`25` is a float in line protocol), or integers, where a value that
+ * is not a whole number within ±2^53 is refused rather than rounded or sent as a float.
+ */
+export function fieldValue(v: ReadingValue | string, integers: boolean, path = 'payload'): Result<string> {
+  if (typeof v === 'boolean') return ok(v ? 'true' : 'false');
+  if (typeof v === 'string') return ok(quoteFieldString(v));
+  if (!integers) return ok(String(v));
+  if (Number.isSafeInteger(v)) return ok(`${v}i`);
+  return fail('BAD_VALUE', `${path} is ${v}, not a whole number within ±2^53; integer mode writes every number as an InfluxDB integer (choose floats for fractional values)`, path);
+}
+
+/** Why InfluxDB would not store a measurement under this name, if it would not. */
+function measurementProblem(name: string): string | undefined {
+  // `\#` is no escape in line protocol: a leading # can only be refused.
+  if (hasNewline(name)) return `measurement ${quote(name)} contains a line break, which line protocol cannot carry`;
+  if (name.startsWith('#')) return `measurement ${quote(name)} starts with "#", which makes the line a comment InfluxDB drops`;
+  if (name.startsWith('_')) return `measurement ${quote(name)} starts with "_", which InfluxDB reserves for its own names`;
+  return undefined;
+}
+
+/** Why InfluxDB would drop or refuse this tag or field key, if it would. */
+function keyProblem(kind: 'tag' | 'field', key: string): string | undefined {
+  if (key === 'time') return `${kind} key "time" is reserved by InfluxDB, which drops it (or the whole point)`;
+  if (key.startsWith('_')) return `${kind} key ${quote(key)} starts with "_", which InfluxDB reserves for its own names`;
+  return undefined;
+}
+
+function checkNames(measurement: string, measurementPath: string, tags: ReadonlyMap<string, string>, r: Reading): Result<true> {
+  const m = measurementProblem(measurement);
+  if (m) return fail('BAD_NAME', m, measurementPath);
+  for (const k of tags.keys()) {
+    const t = keyProblem('tag', k);
+    if (t) return fail('BAD_NAME', t, `metadata.${k}`); // device and sensor are never reserved: only metadata gets here
+  }
+  for (const k of r.values.keys()) {
+    const f = keyProblem('field', k);
+    if (f) return fail('BAD_NAME', f, `payload.${k}`);
+  }
+  return ok(true);
+}
+
+function fieldsOf(r: Reading, integers: boolean): Result<string> {
+  const parts: string[] = [];
+  for (const [k, v] of r.values) {
+    const value = fieldValue(v, integers, `payload.${k}`);
+    if (!value.ok) return value;
+    parts.push(`${escapeKey(k)}=${value.value}`);
+  }
+  return ok(parts.join(','));
 }
 
 /**
@@ -44,27 +89,33 @@ export function nanoseconds(ms: number): string {
 }
 
 export function lineOf(r: Reading, o: FormatOptions): Result<string> {
-  const measurement = (o.influxMeasurement?.trim() || sensorOf(r, o) || 'telemetry');
+  const configured = o.influxMeasurement?.trim();
+  const measurement = configured || sensorOf(r, o) || 'telemetry';
   const tags = new Map<string, string>();
   const device = deviceOf(r, o);
   const sensor = sensorOf(r, o);
   if (device !== undefined) tags.set('device', device);
   if (sensor !== undefined) tags.set('sensor', sensor);
   for (const [k, v] of r.metadata) if (typeof v === 'string' && k !== 'device' && k !== 'sensor') tags.set(k, v);
+  for (const [k, v] of tags) if (v === '') tags.delete(k); // an empty tag value is invalid: leave the tag out
   for (const s of [measurement, ...tags.keys(), ...tags.values(), ...r.values.keys()]) {
     if (hasNewline(s)) return fail('BAD_NAME', `${quote(s)} contains a line break, which line protocol cannot carry`);
   }
+  const names = checkNames(measurement, configured ? 'influxMeasurement' : 'sensor', tags, r);
+  if (!names.ok) return names;
   const tagText = [...tags.entries()]
-    .filter(([, v]) => v !== '') // an empty tag value is invalid: leave the tag out
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // sorted tags are what InfluxDB recommends
     .map(([k, v]) => `,${escapeKey(k)}=${escapeKey(v)}`)
     .join('');
-  const integers = o.influxIntegers === 'integer';
-  const fields = [...r.values.entries()].map(([k, v]) => `${escapeKey(k)}=${fieldValue(v, integers)}`).join(',');
-  return ok(`${escapeMeasurement(measurement)}${tagText} ${fields} ${nanoseconds(r.timestamp)}`);
+  const fields = fieldsOf(r, o.influxIntegers === 'integer');
+  if (!fields.ok) return fields;
+  return ok(`${escapeMeasurement(measurement)}${tagText} ${fields.value} ${nanoseconds(r.timestamp)}`);
 }
 
 export function createInfluxFormatter(o: FormatOptions): Result<Formatter> {
+  const configured = o.influxMeasurement?.trim();
+  const problem = configured ? measurementProblem(configured) : undefined;
+  if (problem) return fail('BAD_OPTION', problem, 'influxMeasurement');
   const template = templateOrDefault(o, 'telegraf/{device}');
   if (!template.ok) return template;
   return ok({

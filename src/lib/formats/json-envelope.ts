@@ -1,6 +1,6 @@
 // The pack's own JSON envelope: who measured what, when, in which unit. AWS and Azure carry it too.
 import { ok, type Result } from './errors';
-import { deviceOf, sensorOf, splitByTemplate, templateOrDefault } from './common';
+import { deviceOf, sensorOf, splitByTemplate, templateOrDefault, wholeMs } from './common';
 import { toPlainObject, type Reading, type ReadingValue } from './reading';
 import type { FormatOptions, Formatter, OutMessage } from './types';
 
@@ -20,7 +20,7 @@ export function envelopeOf(r: Reading, o: FormatOptions): Envelope {
   const env: Envelope = {
     ...(device !== undefined ? { device } : {}),
     ...(sensor !== undefined ? { sensor } : {}),
-    timestamp: o.timestampStyle === 'ms' ? r.timestamp : new Date(r.timestamp).toISOString(),
+    timestamp: o.timestampStyle === 'ms' ? wholeMs(r.timestamp) : new Date(r.timestamp).toISOString(),
     values: toPlainObject(r.values),
     units: toPlainObject(r.units),
   };

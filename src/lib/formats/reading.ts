@@ -42,6 +42,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Below this an epoch-ms timestamp is before March 1973: almost certainly seconds given by mistake. */
 const MIN_PLAUSIBLE_MS = 1e11;
 const MAX_DATE_MS = 8.64e15;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/** The zone at the end of an ISO 8601 date-time: Z, or an offset such as +01:00, +0100 or -05. */
+const ISO_ZONE = /(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -141,7 +144,12 @@ function readTimestamp(raw: unknown, now: () => number): Result<number> {
     ms = raw;
   } else if (raw instanceof Date) {
     ms = raw.getTime();
-  } else if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw)) {
+  } else if (typeof raw === 'string' && ISO_DATE_TIME.test(raw)) {
+    // Without a zone, Date.parse uses the host's zone, so one flow would store different instants on devices
+    // configured differently. Assuming UTC would be as silent when the sender meant local time: refuse instead.
+    if (!ISO_ZONE.test(raw)) {
+      return fail('BAD_TIMESTAMP', `msg.timestamp ${quote(raw)} has no time zone, so its instant depends on the host's zone; add Z (UTC) or an offset such as +01:00`, 'timestamp');
+    }
     ms = Date.parse(raw);
   } else {
     return fail('BAD_TIMESTAMP', `msg.timestamp must be epoch milliseconds, a Date or an ISO 8601 string (got ${describe(raw)})`, 'timestamp');

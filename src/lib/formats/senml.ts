@@ -129,10 +129,23 @@ function baseNameOf(r: Reading, o: FormatOptions): Result<string> {
   return ok(bn);
 }
 
+/**
+ * Base time in seconds. Below 2^28 s (before 1978-07-04) SenML reads a time as relative to "now", and no
+ * encoding says otherwise, so such a reading is refused: it almost always comes from a clock never set.
+ */
+function baseTimeOf(r: Reading): Result<number> {
+  const bt = r.timestamp / 1000;
+  if (bt >= SENML_RELATIVE_LIMIT) return ok(bt);
+  const limit = new Date(SENML_RELATIVE_LIMIT * 1000).toISOString();
+  return fail('BAD_TIMESTAMP', `reading time ${new Date(r.timestamp).toISOString()} is before ${limit}, which SenML reads as relative to now (RFC 8428 4.5.3); is the device clock set?`, 'timestamp');
+}
+
 /** The SenML pack for one reading: base name and base time on the first record, one record per measurement. */
 export function senmlPack(r: Reading, o: FormatOptions): Result<SenmlRecord[]> {
   const bn = baseNameOf(r, o);
   if (!bn.ok) return bn;
+  const bt = baseTimeOf(r);
+  if (!bt.ok) return bt;
   const records: SenmlRecord[] = [];
   for (const [name, value] of r.values) {
     if (!SENML_NAME.test(bn.value + name)) {
@@ -141,7 +154,7 @@ export function senmlPack(r: Reading, o: FormatOptions): Result<SenmlRecord[]> {
     const rec: SenmlRecord = {};
     if (records.length === 0) {
       if (bn.value) rec.bn = bn.value;
-      rec.bt = r.timestamp / 1000;
+      rec.bt = bt.value;
     }
     rec.n = name;
     const unit = r.units.get(name);

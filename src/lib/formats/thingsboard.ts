@@ -1,6 +1,6 @@
 // ThingsBoard device telemetry: `v1/devices/me/telemetry` with `{ "ts": <epoch ms>, "values": {...} }`.
 import { ok, type Result } from './errors';
-import { splitByTemplate, templateOrDefault } from './common';
+import { splitByTemplate, templateOrDefault, wholeMs } from './common';
 import { toPlainObject, type Reading } from './reading';
 import type { FormatOptions, Formatter, OutMessage } from './types';
 
@@ -13,7 +13,7 @@ export function createThingsBoardFormatter(o: FormatOptions): Result<Formatter> 
     name: 'thingsboard',
     format(r: Reading): Result<OutMessage[]> {
       return splitByTemplate(r, o, template.value, (part, topic) =>
-        ok({ topic, payload: JSON.stringify({ ts: part.timestamp, values: toPlainObject(part.values) }), contentType: 'application/json', qos: o.qos ?? 1 }),
+        ok({ topic, payload: JSON.stringify({ ts: wholeMs(part.timestamp), values: toPlainObject(part.values) }), contentType: 'application/json', qos: o.qos ?? 1 }),
       );
     },
   });
