@@ -75,6 +75,49 @@ describe('telemetry-gpio-in', () => {
     assert.equal(rec.sent.length, 1);
   });
 
+  test('debounced: a glitch back to the held level while a button is held sends no second "rising"', async () => {
+    for (const edge of ['both', 'rising']) {
+      const { clock, sim, rec } = await start({ pin: '5', edge, debounce: '20', readOnDeploy: false });
+      sim.gpio.drive(5, 1); // a press, held
+      await clock.advance(100);
+      await until(() => rec.sent.length === 1, 'the press');
+      sim.gpio.drive(5, 0); // a 2 ms glitch while still held
+      await clock.advance(2);
+      sim.gpio.drive(5, 1);
+      await clock.advance(100);
+      await settle();
+      assert.deepEqual(rec.sent.map((m) => `${String(m.payload)}/${String(m.edge)}`), ['1/rising'], edge);
+      await helper.unload();
+    }
+  });
+
+  test('a pin a GPIO out node drives: "in use as an output", retried; the output is not switched to an input', async () => {
+    const clock = new ManualClock();
+    const sim = createSimulatedBackend({ timers: clock });
+    const gated = gateGpio(sim); // the same simulated pins; the input opens once the output has
+    names.push('test-gpio-in-shared', 'test-gpio-in-shared-gated');
+    registerBackend('test-gpio-in-shared', sim);
+    registerBackend('test-gpio-in-shared-gated', gated.backend);
+    await helper.load(
+      [gpioInModule, nodeModule('telemetry-gpio-out')],
+      [{ id: 'o1', type: 'telemetry-gpio-out', pin: '6', initial: '1', backend: 'test-gpio-in-shared' }, ...flow({ backend: 'test-gpio-in-shared-gated', pin: '6' })],
+    );
+    const outRec = record(helper.getNode('o1'));
+    await until(() => sim.gpio.level(6) === 1 && sim.gpio.openLines() === 1, 'the output is on');
+    const rec = record(helper.getNode('g1'), helper.getNode('out'));
+    gated.release();
+    const e = await until(() => rec.errors[0], 'the refusal');
+    assert.equal(errorText(e), 'GPIO 6 is in use as an output by another node (a GPIO out node): an input cannot share it; tried again until it is free');
+    await until(() => rec.status.find((s) => s.fill === 'red' && s.text === 'pin in use'), 'red status');
+    assert.equal(sim.gpio.direction(6), 'out');
+    assert.equal(sim.gpio.level(6), 1, 'the output kept its level');
+    await clock.advance(4000);
+    await settle();
+    assert.equal(rec.errors.length, 1, 'retried quietly');
+    assert.equal(outRec.errors.length, 0);
+    assert.equal(rec.sent.length, 0);
+  });
+
   test('EBUSY: red status "busy" and a catchable error naming the pin', async () => {
     const clock = new ManualClock();
     const sim = createSimulatedBackend({ timers: clock });

@@ -147,6 +147,68 @@ describe('telemetry-gpio-out', () => {
     assert.deepEqual(seen, [], 'the pin never went high');
   });
 
+  test('"keep" with active low on a pin that is not an output yet: it comes up high (off), an active-low relay stays off', async () => {
+    const { name, sim } = backend();
+    sim.gpio.drive(7, 1); // the relay board's pull-up holds the input high: relay off
+    const seen = transitions(sim, 7);
+    const { rec } = await load({ backend: name, pin: '7', initial: 'keep', activeLow: true });
+    await until(() => rec.status.at(-1)?.text === 'off', 'status off');
+    assert.equal(sim.gpio.direction(7), 'out');
+    assert.equal(sim.gpio.level(7), 1, 'physically high: logically off');
+    assert.deepEqual(seen, [], 'the pin never went low');
+  });
+
+  test('"keep" with active low on a pin that is already an output: its level is kept, whatever it is', async () => {
+    const { name, sim } = backend();
+    const first = await load({ backend: name, pin: '8', initial: '1', activeLow: true });
+    await until(() => first.rec.status.at(-1)?.text === 'on', 'on');
+    assert.equal(sim.gpio.level(8), 0);
+    await helper.unload();
+    const seen = transitions(sim, 8);
+    const { rec } = await load({ backend: name, pin: '8', initial: 'keep', activeLow: true });
+    await until(() => rec.status.at(-1)?.text === 'on', 'still on after the redeploy');
+    assert.deepEqual(seen, []);
+  });
+
+  test('a done() that throws (a message Node-RED cannot clone for a Complete node): done runs once, the failure is reported', async () => {
+    const { name, sim } = backend();
+    await helper.load(
+      [gpioOutModule],
+      [
+        { id: 'o1', type: 'telemetry-gpio-out', pin: '9', initial: '0', backend: name },
+        { id: 'done1', type: 'complete', scope: ['o1'], uncaught: false, wires: [['completed']] },
+        { id: 'completed', type: 'helper' },
+      ],
+    );
+    const node = helper.getNode('o1');
+    const rec = record(node);
+    const calls: Array<Error | undefined> = [];
+    const target = node as unknown as { _complete: (msg: object, err?: Error) => void };
+    const complete = target._complete.bind(node);
+    target._complete = (msg, err) => {
+      calls.push(err);
+      complete(msg, err);
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
+      const nested: unknown = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`);
+      node.receive({ payload: 1, nested });
+      await until(() => rec.errors.length === 1, 'the failure is reported');
+      await settle();
+      assert.equal(sim.gpio.level(9), 1, 'the pin was set');
+      assert.deepEqual(calls, [undefined], 'done() called exactly once, without an error');
+      assert.match(errorText(rec.errors[0]), /^a message could not be passed back to the flow: Maximum call stack size exceeded/);
+      node.receive({ payload: 0 });
+      await until(() => sim.gpio.level(9) === 0 && rec.status.at(-1)?.text === 'off', 'the next message works');
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('EBUSY at deploy: red status and error; each message retries and fails with done(err)', async () => {
     const { name, sim } = backend();
     sim.gpio.markBusy(18);

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { describeFault, hex } from '../../src/lib/hardware/describe-fault';
 import { HardwareError } from '../../src/lib/hardware/hardware-error';
 import { loadOptional } from '../../src/lib/hardware/optional-module';
+import { isPinInUse } from '../../src/lib/hardware/pin-claims';
+import { SimGpioChip } from '../../src/lib/hardware/sim-gpio';
 import { SimI2cBus } from '../../src/lib/hardware/sim-i2c';
 import { Ads1115 } from '../../src/lib/sensors/ads1115';
 import { Ads1115Sim } from '../../src/lib/sensors/ads1115-sim';
@@ -79,6 +81,41 @@ test('every error the hardware layer raises has a catalogue entry whose placehol
           for (const p of template.match(/__(\w+)__/g) ?? []) {
             assert.ok(p.slice(2, -2) in e.params, `${node} ${lang} ${section}.${e.key} needs ${p}; "${e.message}" has ${JSON.stringify(e.params)}`);
           }
+        }
+      }
+    }
+  }
+});
+
+test('a pin another node holds: every GPIO-using node words it in both languages with the substitutions the error carries', () => {
+  const chip = new SimGpioChip();
+  const errs: HardwareError[] = [];
+  const line = chip.open(6, { direction: 'out' });
+  try {
+    chip.open(6, { direction: 'in' });
+  } catch (e) {
+    assert.ok(e instanceof HardwareError);
+    errs.push(e);
+  }
+  line.release();
+  const input = chip.open(6, { direction: 'in' });
+  try {
+    chip.open(6, { direction: 'out' });
+  } catch (e) {
+    assert.ok(e instanceof HardwareError);
+    errs.push(e);
+  }
+  input.release();
+  assert.equal(errs.length, 2);
+  for (const node of HARDWARE_NODES) {
+    for (const lang of LANGS) {
+      const cat = flatCatalogue(node, lang);
+      for (const key of [`${node}.errors.pinInUse`, `${node}.status.pinInUse`]) {
+        const template = cat.get(key);
+        assert.ok(template, `${node} ${lang} ${key}`);
+        for (const e of errs) {
+          assert.ok(isPinInUse(e));
+          for (const p of template.match(/__(\w+)__/g) ?? []) assert.ok(p.slice(2, -2) in e.params, `${node} ${lang} ${key} needs ${p}`);
         }
       }
     }

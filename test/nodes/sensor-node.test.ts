@@ -224,6 +224,57 @@ describe('telemetry-sensor', () => {
     assert.equal(rec.sent.length, 0);
   });
 
+  test('a reading that finishes while the node closes sends nothing; the message ends with an error saying so', async () => {
+    const { name, clock, sim } = faultyBackend();
+    const { node, rec } = await load({ sensorType: 'bme280', address: '0x76', backend: name, interval: '0' });
+    const ended = completions(node);
+    let sends = 0;
+    node.on('call:send', () => sends++);
+    node.receive({ payload: 1, _msgid: 'c-1' });
+    // The reading opens the bus, starts a measurement and waits for it on the manual clock.
+    await until(() => sim.buses.length === 1, 'the reading started');
+    await settle();
+    const closing = helper.unload(); // close gives a reading in progress up to 1 s to finish
+    await settle();
+    for (let i = 0; i < 20; i++) await clock.advance(10); // ... and it does, while the node is closing
+    await closing;
+    await until(() => ended.length === 1, 'the message ended');
+    await settle();
+    assert.equal(sends, 0, 'nothing sent after close began');
+    assert.equal(rec.sent.length, 0);
+    assert.equal(ended[0].msgid, 'c-1');
+    assert.match(ended[0].err?.message ?? '', /^closed while the reading was under way \(redeploy or shutdown\): the reading was not sent$/);
+  });
+
+  test('a GPIO level on a pin a GPIO out node drives: refused in plain words, and the output keeps working', async () => {
+    const sim = createSimulatedBackend();
+    const name = `test-sensor-${++counter}`;
+    registerBackend(name, sim);
+    await helper.load(
+      [sensorModule, nodeModule('telemetry-gpio-out')],
+      [
+        { id: 'o1', type: 'telemetry-gpio-out', pin: '6', initial: '1', backend: name },
+        ...flow({ sensorType: 'gpio', pin: '6', backend: name, interval: '0' }),
+      ],
+    );
+    const out = helper.getNode('o1');
+    const outRec = record(out);
+    await until(() => outRec.status.at(-1)?.text === 'on', 'the output is on');
+    const node = helper.getNode('s1');
+    const rec = record(node, helper.getNode('out'));
+    node.receive({ payload: 1 });
+    const e = await until(() => rec.errors[0], 'the refusal');
+    assert.equal(errorText(e), 'GPIO 6 is in use as an output by another node (a GPIO out node): it cannot be read as an input here');
+    await until(() => rec.status.find((s) => s.fill === 'red' && s.text === 'pin in use'), 'red status');
+    assert.equal(sim.gpio.direction(6), 'out', 'the pin is still an output');
+    assert.equal(sim.gpio.level(6), 1);
+    out.receive({ payload: 0 });
+    await until(() => outRec.status.at(-1)?.text === 'off', 'the output still switches');
+    assert.equal(sim.gpio.level(6), 0);
+    assert.equal(outRec.errors.length, 0);
+    assert.equal(rec.sent.length, 0);
+  });
+
   test('a message the flow cannot clone for a Complete node: done() runs once and the failure is reported', async () => {
     await helper.load(sensorModule, [
       ...flow({ sensorType: 'bme280', backend: 'simulated', address: '0x77', interval: '0' }),

@@ -77,6 +77,48 @@ describe('BME280 driver against the register-level simulator', () => {
     assert.ok(r.values.temperature < -39.8 && r.values.pressure < 301.01, JSON.stringify(r.values));
   });
 
+  test('readings at the range limits are not faults: quantisation just past a limit (1100.009 hPa, -40.01 degC) reads as the limit', async () => {
+    for (const temperature of [-40, 85]) {
+      for (const pressure of [30000, 110000]) {
+        const env = new FixedEnvironment({ temperature, humidity: 50, pressure, illuminance: 0, voltages: [] });
+        const r = await rig({}, env).driver.read();
+        const { temperature: t, pressure: p } = r.values;
+        assert.ok(t >= -40 && t <= 85 && Math.abs(t - temperature) <= 0.011, `${temperature} degC read as ${t}`);
+        assert.ok(p >= 300 && p <= 1100 && Math.abs(p - pressure / 100) <= 0.011, `${pressure} Pa read as ${p} hPa`);
+      }
+    }
+    // Raw codes whose compensated values fall just outside: adc_P 361083 is 1100.00890625 hPa, 829552 is 299.998 hPa,
+    // adc_T 313664 is -40.01 degC (datasheet calibration).
+    const cases: Array<[{ adcT: number; adcP: number }, 'temperature' | 'pressure', number]> = [
+      [{ adcT: 519888, adcP: 361083 }, 'pressure', 1100],
+      [{ adcT: 519888, adcP: 829552 }, 'pressure', 300],
+      [{ adcT: 313664, adcP: 415148 }, 'temperature', -40],
+    ];
+    for (const [raw, quantity, limit] of cases) {
+      const { driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: DATASHEET, raw });
+      const r = await driver.read();
+      assert.equal(r.values[quantity], limit, `${JSON.stringify(raw)}: clamped to the limit`);
+    }
+  });
+
+  test('truly outside the range (1101.99875 hPa): a fault whose message has the exact value, not one rounded into the range', async () => {
+    const { driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: DATASHEET, raw: { adcT: 519888, adcP: 359934 } });
+    const err = await rejects(driver.read());
+    assert.equal(err.code, 'ERANGE');
+    assert.match(err.message, /: 25\.08 °C, 1101\.99875 hPa is outside the sensor's range/);
+  });
+
+  test('raw 0x80000 (temperature, pressure) and 0x8000 (humidity) are measurement codes, not skipped channels', async () => {
+    // With the datasheet calibration adc_T 0x80000 is 26.46 degC; at 25.08 degC adc_P 0x80000 is 818.75 hPa and
+    // adc_H 0x8000 is 70.36 %RH. The driver enables every channel, so these are values like any other.
+    const hot = await rig({}, new FixedEnvironment(), { calibration: EXAMPLE_CALIBRATION, raw: { adcT: 0x80000, adcP: 415148, adcH: 30000 } }).driver.read();
+    assert.equal(hot.values.temperature, 26.46);
+    const r = await rig({}, new FixedEnvironment(), { calibration: EXAMPLE_CALIBRATION, raw: { adcT: 519888, adcP: 0x80000, adcH: 0x8000 } }).driver.read();
+    assert.equal(r.values.temperature, 25.08);
+    assert.equal(Math.round(r.values.pressure * 100) / 100, 818.75);
+    assert.equal(Math.round(r.values.humidity * 100) / 100, 70.36);
+  });
+
   test('BME280 is detected by its chip id and reads temperature, pressure and humidity of the environment', async () => {
     const env = new FixedEnvironment({ temperature: 23.4, humidity: 51.2, pressure: 98765.4, illuminance: 0, voltages: [] });
     const { driver, sim } = rig({}, env);

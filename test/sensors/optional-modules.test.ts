@@ -42,7 +42,7 @@ describe('onoff and i2c-bus missing or unbuilt', () => {
 });
 
 describe('real backend wiring, with stand-ins for the native modules', () => {
-  test('onoff is given the kernel number (BCM 17 → 588 on a Pi 5) and the options', async () => {
+  test('onoff is given the kernel number (BCM 17 → 588 on a Pi 5) and the options; active low is applied by the pack', async () => {
     const fake = fakeSysfs(BOARDS.pi5);
     const calls: unknown[][] = [];
     class Gpio {
@@ -52,8 +52,8 @@ describe('real backend wiring, with stand-ins for the native modules', () => {
       read = async (): Promise<0 | 1> => 1;
       write = async (): Promise<void> => undefined;
       watch(): void {}
-      unwatchAll(): void {
-        calls.push(['unwatchAll']);
+      unwatch(): void {
+        calls.push(['unwatch']);
       }
       unexport(): void {
         calls.push(['unexport']);
@@ -62,11 +62,12 @@ describe('real backend wiring, with stand-ins for the native modules', () => {
     try {
       const backend = createHardwareBackend({ sysfsRoot: fake.root, load: () => ({ Gpio }) });
       const line = await backend.openGpio(17, { direction: 'out', activeLow: true, reconfigureDirection: false });
-      assert.deepEqual(calls[0], [588, 'out', 'none', { debounceTimeout: 0, activeLow: true, reconfigureDirection: false }]);
-      assert.equal(await line.read(), 1);
+      // No edge for an output (the edge file is left alone); the kernel's active_low, one setting per pin, stays 0.
+      assert.deepEqual(calls[0], [588, 'out', undefined, { debounceTimeout: 0, activeLow: false, reconfigureDirection: false }]);
+      assert.equal(await line.read(), 0, 'the raw 1, inverted by the line');
       line.release();
       line.release();
-      assert.deepEqual(calls.slice(1), [['unwatchAll'], ['unexport']], 'released once');
+      assert.deepEqual(calls.slice(1), [['unexport']], 'released once; nothing to unwatch');
     } finally {
       fake.remove();
     }

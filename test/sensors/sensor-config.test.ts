@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSensorConfig } from '../../src/lib/sensors/sensor-config';
+import { createSensorReader } from '../../src/lib/sensors/sensor-reader';
+import { createSimulatedBackend } from '../../src/lib/sensors/simulated-backend';
+import { ManualClock } from '../helpers/manual-clock';
 
 test('defaults: BME280 at 0x76 on bus 1, no polling, read on input, a topic naming it', () => {
   const { config, problems } = parseSensorConfig({});
@@ -36,4 +39,18 @@ test('DS18B20 ids and GPIO pins; unknown types are refused', () => {
   assert.equal(parseSensorConfig({ sensorType: 'ds18b20', deviceId: '10-1234' }).problems.length, 1);
   assert.equal(parseSensorConfig({ sensorType: 'gpio', pin: '17' }).config?.topic, 'gpio/gpio17');
   assert.match(parseSensorConfig({ sensorType: 'dht22' }).problems[0], /unknown sensor type/);
+});
+
+test('a DS18B20 id typed in upper case is used in lower case, as the w1 driver names the device', async () => {
+  const { config, problems } = parseSensorConfig({ sensorType: 'ds18b20', deviceId: ' 28-00000A1B2C3D ' });
+  assert.deepEqual(problems, []);
+  assert.equal(config?.deviceId, '28-00000a1b2c3d');
+  assert.equal(config?.topic, 'ds18b20/28-00000a1b2c3d');
+  assert.ok(config);
+  // The simulated 1-Wire bus, like sysfs, knows the device only by its lower-case name.
+  const reader = createSensorReader(config, createSimulatedBackend({ timers: new ManualClock(), oneWireIds: ['28-00000a1b2c3d'] }));
+  const reading = await reader.read();
+  assert.equal(reading.device, '28-00000a1b2c3d');
+  assert.equal(typeof reading.values.temperature, 'number');
+  await reader.close();
 });

@@ -67,9 +67,70 @@ test('reconfigureDirection false keeps an exported output at its level; "out" on
   await first.write(1);
   const second = chip.open(21, { direction: 'out', reconfigureDirection: false });
   assert.equal(chip.level(21), 1, 'no glitch when the pin is opened again');
+  const shared = chip.open(21, { direction: 'out' });
+  assert.equal(chip.level(21), 1, 'a pin another line holds is shared as it is, not reconfigured');
+  for (const l of [first, second, shared]) l.release();
   const third = chip.open(21, { direction: 'out' });
   assert.equal(chip.level(21), 0, 'reconfiguring writes the direction, which drives the pin low');
-  for (const l of [first, second, third]) l.release();
+  third.release();
+});
+
+test('debounce: a glitch shorter than the quiet time, back to the held level, is no second edge', async () => {
+  for (const edge of ['both', 'rising'] as const) {
+    const clock = new ManualClock();
+    const chip = new SimGpioChip(clock);
+    const seen: Bit[] = [];
+    chip.open(5, { direction: 'in', edge, debounceMs: 20 }).watch((_e, v) => seen.push(v));
+    chip.drive(5, 1); // a press, held
+    await clock.advance(100);
+    assert.deepEqual(seen, [1], edge);
+    chip.drive(5, 0); // a 2 ms glitch while held high
+    await clock.advance(2);
+    chip.drive(5, 1);
+    await clock.advance(100);
+    assert.deepEqual(seen, [1], `${edge}: no second rising edge`);
+    chip.drive(5, 0);
+    await clock.advance(100);
+    chip.drive(5, 1);
+    await clock.advance(100);
+    assert.deepEqual(seen, edge === 'both' ? [1, 0, 1] : [1, 1], `${edge}: a real release and press still count`);
+  }
+});
+
+test('two lines on one pin: releasing one leaves the pin exported and the other watching', async () => {
+  const clock = new ManualClock();
+  const chip = new SimGpioChip(clock);
+  const seen: Bit[] = [];
+  const button = chip.open(9, { direction: 'in', edge: 'both', debounceMs: 10 });
+  button.watch((_e, v) => seen.push(v));
+  const reader = chip.open(9, { direction: 'in', reconfigureDirection: false });
+  assert.equal(chip.openLines(), 2);
+  reader.release();
+  assert.equal(chip.isExported(9), true, 'still exported for the button');
+  assert.equal(chip.watcherCount(9), 1);
+  chip.drive(9, 1);
+  await clock.advance(10);
+  assert.deepEqual(seen, [1]);
+  button.release();
+  assert.equal(chip.isExported(9), false, 'unexported with the last line');
+  assert.equal(chip.openLines(), 0);
+});
+
+test('an output is not turned into an input, nor an input into an output: refused, naming the pin and the holder', async () => {
+  const chip = new SimGpioChip();
+  const relay = chip.open(6, { direction: 'high', reconfigureDirection: false });
+  const inUse = (held: string) => (e: unknown) =>
+    e instanceof HardwareError && e.key === 'busy' && e.params.held === held && new RegExp(`^GPIO 6 is in use as an ${held} by another node`).test(e.message);
+  assert.throws(() => chip.open(6, { direction: 'in', reconfigureDirection: false }), inUse('output'));
+  assert.equal(chip.direction(6), 'out');
+  await relay.write(0);
+  assert.equal(chip.level(6), 0, 'the holder still writes it');
+  relay.release();
+  const button = chip.open(6, { direction: 'in', edge: 'both' });
+  assert.throws(() => chip.open(6, { direction: 'out' }), inUse('input'));
+  assert.equal(chip.direction(6), 'in');
+  button.release();
+  assert.equal(chip.openLines(), 0, 'a refused opening holds nothing');
 });
 
 test('release unwatches, unexports and stops a pending debounce timer', async () => {

@@ -13,7 +13,7 @@ import type { Identity } from './types';
  */
 export function certificateCommonName(pem: string | Buffer): string {
   const cn: unknown = new X509Certificate(pem).toLegacyObject().subject.CN;
-  const first: unknown = Array.isArray(cn) ? cn[0] : cn;
+  const first: unknown = Array.isArray(cn) ? (cn as unknown[])[0] : cn;
   if (typeof first === 'string') return first;
   throw new Error('the client certificate has no Common Name (CN): Mosquitto refuses it with use_identity_as_username');
 }

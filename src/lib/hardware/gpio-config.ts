@@ -72,10 +72,12 @@ export function parseBit(v: unknown): Bit | undefined {
 
 /**
  * The direction to open an output with. The kernel's "high"/"low" set the raw level, so with active low the
- * wanted logical level is inverted here: the pin comes up at the right level without a glitch.
+ * wanted logical level is inverted here: the pin comes up at the right level without a glitch. 'keep' is opened
+ * without reconfiguring the direction, so these matter only for a pin that is not an output yet: it comes up
+ * off, which with active low is physically high ("out" would drive it low and switch an active-low relay on).
  */
 export function outputDirection(initial: GpioOutConfig['initial'], activeLow: boolean): 'out' | 'high' | 'low' {
-  if (initial === 'keep') return 'out';
+  if (initial === 'keep') return activeLow ? 'high' : 'out';
   const raw = activeLow ? 1 - initial : initial;
   return raw ? 'high' : 'low';
 }

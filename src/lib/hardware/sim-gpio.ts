@@ -1,7 +1,10 @@
 // A simulated GPIO controller with sysfs-like behaviour: export/unexport, direction, active low, edges,
-// debounce (on the injectable clock), EBUSY and EINVAL. Tests and the simulated mode drive its inputs.
+// debounce (on the injectable clock, shared with the real backend: edge-debounce.ts), pins shared between lines
+// (pin-claims.ts), EBUSY and EINVAL. Tests and the simulated mode drive its inputs.
 import { describeFault } from './describe-fault';
-import { realTimers, type TimerHandle, type Timers } from './timers';
+import { EdgeDebouncer } from './edge-debounce';
+import { PinClaims, roleOf } from './pin-claims';
+import { realTimers, type Timers } from './timers';
 import type { Bit, GpioLine, GpioOptions, WatchCallback } from './types';
 
 function errno(code: string, message: string): Error {
@@ -9,10 +12,8 @@ function errno(code: string, message: string): Error {
 }
 
 interface Watcher {
-  activeLow: boolean;
-  edge: GpioOptions['edge'];
-  debounceMs: number;
-  timer?: TimerHandle;
+  /** Created at the first watch(), primed with the level then (as on real hardware). */
+  debouncer?: EdgeDebouncer;
   callbacks: WatchCallback[];
 }
 
@@ -23,6 +24,7 @@ export class SimGpioChip {
   private readonly busy = new Set<number>();
   private readonly watchers = new Map<number, Set<Watcher>>();
   private readonly probes: Array<(pin: number, level: Bit) => void> = [];
+  private readonly claims = new PinClaims<true>();
   private linesOpen = 0;
 
   constructor(
@@ -78,12 +80,14 @@ export class SimGpioChip {
     const ctx = { kind: 'gpio', pin } as const;
     if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) throw describeFault(errno('EINVAL', 'invalid argument'), ctx);
     if (this.busy.has(pin)) throw describeFault(errno('EBUSY', 'device or resource busy'), ctx);
+    const wantOut = opts.direction !== 'in';
+    // A pin another line of this process holds is shared as it is: neither its direction nor its level changes.
+    const { first } = this.claims.take(pin, pin, roleOf(opts.direction), () => true);
     this.exported.add(pin);
     const activeLow = opts.activeLow ?? false;
-    const wantOut = opts.direction !== 'in';
     // As onoff does: without reconfigureDirection the direction is written only when it differs, and the kernel
     // keeps a pin's direction across unexport/export, so an output keeps its level across redeploys.
-    const keep = opts.reconfigureDirection === false && this.directions.get(pin) === (wantOut ? 'out' : 'in');
+    const keep = !first || (opts.reconfigureDirection === false && this.directions.get(pin) === (wantOut ? 'out' : 'in'));
     if (!keep) {
       this.directions.set(pin, wantOut ? 'out' : 'in');
       // Like the kernel's sysfs: "high" sets the raw level 1, "out" and "low" the raw level 0.
@@ -92,7 +96,7 @@ export class SimGpioChip {
     // An input nothing has driven yet idles at its inactive level, as a button wired with a pull-up (active low) or
     // pull-down does: a simulated flow does not see a press at every deploy.
     if (!wantOut && !this.levels.has(pin)) this.levels.set(pin, activeLow ? 1 : 0);
-    const watcher: Watcher = { activeLow, edge: opts.edge ?? 'none', debounceMs: opts.debounceMs ?? 0, callbacks: [] };
+    const watcher: Watcher = { callbacks: [] };
     let released = false;
     this.linesOpen++;
     const toLogical = (physical: Bit): Bit => (activeLow ? ((physical ^ 1) as Bit) : physical);
@@ -108,7 +112,21 @@ export class SimGpioChip {
         this.setPhysical(pin, toLogical(value));
       },
       watch: (cb) => {
+        if (released) return;
         watcher.callbacks.push(cb);
+        const edge = opts.edge ?? 'none';
+        if (!watcher.debouncer && edge !== 'none') {
+          watcher.debouncer = new EdgeDebouncer({
+            edge,
+            debounceMs: opts.debounceMs ?? 0,
+            timers: this.timers,
+            sample: () => toLogical(this.level(pin)),
+            report: (value) => {
+              for (const f of watcher.callbacks.slice()) f(null, value);
+            },
+            fail: () => undefined, // the simulated level is always readable
+          });
+        }
         let set = this.watchers.get(pin);
         if (!set) this.watchers.set(pin, (set = new Set()));
         set.add(watcher);
@@ -118,9 +136,9 @@ export class SimGpioChip {
         released = true;
         this.linesOpen--;
         watcher.callbacks = [];
-        if (watcher.timer !== undefined) this.timers.clearTimeout(watcher.timer);
+        watcher.debouncer?.stop();
         this.watchers.get(pin)?.delete(watcher);
-        this.exported.delete(pin);
+        if (this.claims.drop(pin)) this.exported.delete(pin);
       },
     };
   }
@@ -130,26 +148,6 @@ export class SimGpioChip {
     this.levels.set(pin, level); // recorded even when unchanged: a driven pin no longer idles (see open)
     if (before === level) return;
     for (const p of this.probes) p(pin, level);
-    for (const w of this.watchers.get(pin) ?? []) {
-      if (w.edge === 'none' || w.callbacks.length === 0) continue;
-      if (w.debounceMs > 0) {
-        // As onoff does: restart the timer on every change, then report the level that has settled.
-        if (w.timer !== undefined) this.timers.clearTimeout(w.timer);
-        w.timer = this.timers.setTimeout(() => {
-          w.timer = undefined;
-          this.notify(pin, w);
-        }, w.debounceMs);
-      } else {
-        this.notify(pin, w);
-      }
-    }
-  }
-
-  private notify(pin: number, w: Watcher): void {
-    const physical = this.level(pin);
-    const value: Bit = w.activeLow ? ((physical ^ 1) as Bit) : physical;
-    const wanted = w.edge === 'both' || (w.edge === 'rising' && value === 1) || (w.edge === 'falling' && value === 0);
-    if (!wanted) return;
-    for (const cb of w.callbacks.slice()) cb(null, value);
+    for (const w of this.watchers.get(pin) ?? []) w.debouncer?.changed();
   }
 }

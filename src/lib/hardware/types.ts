@@ -5,9 +5,14 @@ export type Bit = 0 | 1;
 export type Edge = 'none' | 'rising' | 'falling' | 'both';
 
 export interface GpioOptions {
-  /** 'high'/'low' set the level while configuring the pin as an output. */
+  /**
+   * 'high'/'low' set the level while configuring the pin as an output. A pin another line of this process holds
+   * in the other direction is refused (pin-claims.ts); one it holds in the same direction is shared as it is.
+   */
   direction: 'in' | 'out' | 'high' | 'low';
+  /** The edges watch() reports; undefined or 'none' for a plain read. */
   edge?: Edge;
+  /** A level is reported once it has been stable this long (edge-debounce.ts). */
   debounceMs?: number;
   activeLow?: boolean;
   /** false: an already exported output keeps its direction and level (no glitch on redeploy). */
@@ -22,7 +27,7 @@ export interface GpioLine {
   read(): Promise<Bit>;
   write(value: Bit): Promise<void>;
   watch(cb: WatchCallback): void;
-  /** Stops watching and unexports the pin; safe to call twice. */
+  /** Stops watching (and any debounce under way); unexports the pin when no other line holds it. Safe to call twice. */
   release(): void;
 }
 

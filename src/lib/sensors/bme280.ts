@@ -9,8 +9,6 @@ import type { Reading } from './reading';
 export const BME280_ADDRESSES = [0x76, 0x77] as const;
 const CHIP_IDS: Record<number, 'BME280' | 'BMP280'> = { 0x60: 'BME280', 0x58: 'BMP280', 0x56: 'BMP280', 0x57: 'BMP280' };
 const REG = { id: 0xd0, ctrlHum: 0xf2, status: 0xf3, ctrlMeas: 0xf4, data: 0xf7, calib1: 0x88, calib2: 0xe1 } as const;
-const SKIPPED_TP = 0x80000;
-const SKIPPED_H = 0x8000;
 const OSRS_X1 = 1;
 const MEASURING = 0x08;
 // Datasheet maximum for x1 oversampling of all three channels is about 9.3 ms.
@@ -76,13 +74,9 @@ export class Bme280 {
     const d = await this.bus.readRegisters(this.address, REG.data, humid ? 8 : 6);
     const adcP = (d[0] << 12) | (d[1] << 4) | (d[2] >> 4);
     const adcT = (d[3] << 12) | (d[4] << 4) | (d[5] >> 4);
-    const adcH = humid ? (d[6] << 8) | d[7] : SKIPPED_H;
-    if (adcT === SKIPPED_TP || adcP === SKIPPED_TP || (humid && adcH === SKIPPED_H)) {
-      throw new HardwareError('badReading', 'ENODATA', `${model} ${this.where()}: no measurement data (channel skipped)`, {
-        what: `${model} ${this.where()}`,
-        detail: 'channel skipped',
-      });
-    }
+    // 0x80000 / 0x8000 are what a skipped channel reads, but also genuine codes (adc_T 0x80000 is 26.46 °C with the
+    // datasheet calibration), and this driver enables every channel on every measurement: no check for them.
+    const adcH = humid ? (d[6] << 8) | d[7] : 0;
     const reading = convert(model, calibration, adcT, adcP, adcH);
     // The datasheet's compensation returns 0 rather than divide by zero (a corrupt calibration, e.g. dig_P1 = 0).
     if (reading.values.pressure === 0) {
@@ -92,21 +86,35 @@ export class Bme280 {
       });
     }
     // Outside the datasheet's operating range the numbers come from a corrupt calibration or a garbled transfer, not
-    // from the air. Bosch's reference driver clamps them to the range; a clamp would pass a fault off as a value.
+    // from the air, and are a fault (Bosch's reference driver clamps them, which would pass a fault off as a value).
+    // Just past a limit is quantisation (1100.0009 hPa, -40.01 °C): clamped to the limit. Humidity needs no check,
+    // the compensation already clamps it to 0…100 %RH.
     const { temperature: t, pressure: p } = reading.values;
-    if (!(t >= RANGE.minC && t <= RANGE.maxC && p >= RANGE.minHpa && p <= RANGE.maxHpa)) {
-      const got = `${t} °C, ${Math.round(p * 100) / 100} hPa`;
+    const tIn = intoRange(t, RANGE.minC, RANGE.maxC, RANGE_TOLERANCE.celsius);
+    const pIn = intoRange(p, RANGE.minHpa, RANGE.maxHpa, RANGE_TOLERANCE.hpa);
+    if (tIn === undefined || pIn === undefined) {
+      const got = `${t} °C, ${p} hPa`;
       throw new HardwareError('badReading', 'ERANGE', `${model} ${this.where()}: ${got} is outside the sensor's range (corrupt calibration?)`, {
         what: `${model} ${this.where()}`,
         detail: `${got} outside ${RANGE.minC}…${RANGE.maxC} °C / ${RANGE.minHpa}…${RANGE.maxHpa} hPa`,
       });
     }
+    reading.values.temperature = tIn;
+    reading.values.pressure = pIn;
     return reading;
   }
 }
 
 /** The datasheet's operating range. */
 export const RANGE = { minC: -40, maxC: 85, minHpa: 300, maxHpa: 1100 } as const;
+/** How far past a limit a reading still counts as at the limit: the steps of the compensated values and more. */
+export const RANGE_TOLERANCE = { celsius: 0.5, hpa: 1 } as const;
+
+/** `v` clamped to min…max when within `tolerance` of it, otherwise undefined (NaN too). */
+function intoRange(v: number, min: number, max: number, tolerance: number): number | undefined {
+  if (!(v >= min - tolerance && v <= max + tolerance)) return undefined;
+  return Math.min(max, Math.max(min, v));
+}
 
 /** Raw ADC values to a reading: temperature degC, pressure hPa, humidity %RH. */
 export function convert(model: 'BME280' | 'BMP280', c: Bme280Calibration, adcT: number, adcP: number, adcH: number): Reading {

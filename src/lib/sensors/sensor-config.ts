@@ -74,7 +74,8 @@ export function parseSensorConfig(f: SensorFields): { config?: SensorConfig; pro
   if (info.bus === 'i2c' && !info.addresses.includes(address)) {
     problems.push(`address ${str(f.address, '')} is not valid for ${info.label} (valid: ${info.addresses.map(hex).join(', ')})`);
   }
-  const deviceId = str(f.deviceId, '');
+  // The w1 driver names devices in lower case; an id typed from a label in upper case would never be found.
+  const deviceId = str(f.deviceId, '').toLowerCase();
   if (info.bus === 'w1' && deviceId !== '' && !/^28-[0-9a-f]{12}$/i.test(deviceId)) problems.push(`DS18B20 id must look like 28-0123456789ab`);
   const pin = int(str(f.pin, '4'));
   if (info.bus === 'gpio' && (Number.isNaN(pin) || pin > 53)) problems.push('GPIO pin must be a BCM number 0..53');

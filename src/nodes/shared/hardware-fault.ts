@@ -1,6 +1,7 @@
 // A hardware failure as a node shows it: translated error text (English from the lib when the catalogue has
 // no entry) and a short red status.
 import { HardwareError, isHardwareError, type FaultKey } from '../../lib/hardware/hardware-error';
+import { isPinInUse } from '../../lib/hardware/pin-claims';
 import { translate, type Translate } from './messages';
 import type { NodeAPI, NodeStatus } from './node-red';
 
@@ -33,7 +34,15 @@ export interface NodeFault {
   status: NodeStatus;
 }
 
-export function nodeFault(RED: NodeAPI, type: string, err: unknown): NodeFault {
+/** `t` is the node's catalogue (with its en-US fallback), for the texts every such node has. */
+export function nodeFault(RED: NodeAPI, t: Translate, type: string, err: unknown): NodeFault {
+  // A pin another node holds is 'busy' to the lib; each node's catalogue words it as pinInUse.
+  if (isPinInUse(err)) {
+    return {
+      error: new HardwareError('busy', err.code, t(`${type}.errors.pinInUse`, err.params), err.params),
+      status: { fill: 'red', shape: 'ring', text: t(`${type}.status.pinInUse`) },
+    };
+  }
   const hw = isHardwareError(err) ? err : new HardwareError('unknown', 'UNKNOWN', err instanceof Error ? err.message : String(err));
   // 'unknown' carries the original text, which no catalogue entry could say better.
   const message = hw.key === 'unknown' ? hw.message : translate(RED, `${type}.errors.${hw.key}`, hw.params, hw.message);

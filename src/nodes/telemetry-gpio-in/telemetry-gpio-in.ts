@@ -3,7 +3,7 @@ import { parseGpioInConfig } from '../../lib/hardware/gpio-config';
 import type { TimerHandle } from '../../lib/hardware/timers';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
 import { backendFor } from '../../lib/sensors/backends';
-import { configProblem, nodeFault, STARTUP_DELAY_MS } from '../shared/hardware-fault';
+import { configProblem, nodeFault, STARTUP_DELAY_MS, type NodeFault } from '../shared/hardware-fault';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/telemetry-gpio-in.json';
 import type { NodeAPI, NodeDef, NodeInstance } from '../shared/node-red';
@@ -41,9 +41,11 @@ export = function register(RED: NodeAPI): void {
     let line: GpioLine | undefined;
     let closed = false;
     let startup: TimerHandle | undefined;
+    // A GPIO out node holding the pin: say so (the generic "busy" text blames a kernel driver or another program).
+    const faultOf = (err: unknown): NodeFault => nodeFault(RED, t, 'telemetry-gpio-in', err);
     const report = (err: unknown): void => {
       if (closed) return;
-      const fault = nodeFault(RED, 'telemetry-gpio-in', err);
+      const fault = faultOf(err);
       node.status(fault.status);
       node.error(fault.error, { topic: config.topic, pin: config.pin });
     };
@@ -64,6 +66,9 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       line = opened;
+      // A later failure (none today: an open line is never reopened) starts from the first delay and is reported.
+      retryMs = OPEN_RETRY_MIN_MS;
+      lastFailure = '';
       opened.watch((err, value) => {
         try {
           if (err) report(err);

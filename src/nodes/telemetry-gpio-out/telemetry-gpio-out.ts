@@ -4,7 +4,8 @@ import { outputDirection, parseBit, parseGpioOutConfig } from '../../lib/hardwar
 import { HardwareError } from '../../lib/hardware/hardware-error';
 import type { Bit, GpioLine } from '../../lib/hardware/types';
 import { backendFor } from '../../lib/sensors/backends';
-import { configProblem, nodeFault } from '../shared/hardware-fault';
+import { backToFlow } from '../shared/back-to-flow';
+import { configProblem, nodeFault, type NodeFault } from '../shared/hardware-fault';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/telemetry-gpio-out.json';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
@@ -26,11 +27,14 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const { config, problems } = parseGpioOutConfig({ ...def });
     const backend = backendFor(def.backend, problems);
+    // A message ends with exactly one done(). Node-RED clones the message for Complete and Catch nodes; a message
+    // nested deeper than the stack makes done throw, which is reported here instead of calling done a second time.
+    const flowThrew = (message: string): void => node.error(t('telemetry-gpio-out.errors.flowThrew', { message }));
     if (!config || !backend || problems.length) {
       const fault = configProblem(t, 'telemetry-gpio-out', problems);
       node.status(fault.status);
       node.error(fault.error);
-      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(fault.error));
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => backToFlow(() => done(fault.error), flowThrew));
       return;
     }
 
@@ -38,11 +42,14 @@ export = function register(RED: NodeAPI): void {
     const hardware = backend;
     let line: GpioLine | undefined;
     let closed = false;
-    // Opening and writing one after another: a message arriving while the pin opens waits for it.
+    // Opening and writing one after another: a message arriving while the pin opens waits for it. A job that
+    // throws anyway is logged: a rejected queue would be an unhandled rejection, which ends the process.
     let queue: Promise<void> = Promise.resolve();
     const serial = (job: () => Promise<void>): void => {
-      queue = queue.then(job, job);
+      queue = queue.then(job).catch((err: unknown) => node.error(err instanceof Error ? err.message : String(err)));
     };
+    // An input node holding the pin: say so (the generic "busy" text blames a kernel driver or another program).
+    const faultOf = (err: unknown): NodeFault => nodeFault(RED, t, 'telemetry-gpio-out', err);
     const showLevel = (value: Bit): void => {
       const word = value ? 'on' : 'off';
       if (!closed) node.status({ fill: value ? 'green' : 'grey', shape: 'dot', text: t(`telemetry-gpio-out.status.${word}`) });
@@ -84,7 +91,7 @@ export = function register(RED: NodeAPI): void {
         await open();
       } catch (err) {
         if (closed) return;
-        const fault = nodeFault(RED, 'telemetry-gpio-out', err);
+        const fault = faultOf(err);
         node.status(fault.status);
         node.error(fault.error, { pin: config.pin });
       }
@@ -97,20 +104,22 @@ export = function register(RED: NodeAPI): void {
         const shown = describePayload(msg.payload);
         const text = t('telemetry-gpio-out.errors.invalidPayload', { value: shown });
         node.status({ fill: 'red', shape: 'ring', text: t('telemetry-gpio-out.status.invalidPayload') });
-        done(new HardwareError('badReading', 'EINVAL', text, { value: shown }));
+        backToFlow(() => done(new HardwareError('badReading', 'EINVAL', text, { value: shown })), flowThrew);
         return;
       }
       serial(async () => {
+        let failure: Error | undefined;
         try {
           const l = await open();
           await l.write(value);
           showLevel(value);
-          done();
         } catch (err) {
-          const fault = nodeFault(RED, 'telemetry-gpio-out', err);
+          const fault = faultOf(err);
           if (!closed) node.status(fault.status);
-          done(fault.error);
+          failure = fault.error;
         }
+        // Outside the try: a done() that throws must not be followed by a second done(err).
+        backToFlow(() => (failure ? done(failure) : done()), flowThrew);
       });
     });
 

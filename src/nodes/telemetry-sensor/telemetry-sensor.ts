@@ -6,7 +6,7 @@ import { readingMessage, readingSummary, type ReadingMessage } from '../../lib/s
 import { parseSensorConfig, type SensorFields } from '../../lib/sensors/sensor-config';
 import { createSensorReader } from '../../lib/sensors/sensor-reader';
 import { backToFlow, shortMessage } from '../shared/back-to-flow';
-import { configProblem, nodeFault, STARTUP_DELAY_MS } from '../shared/hardware-fault';
+import { configProblem, nodeFault, STARTUP_DELAY_MS, type NodeFault } from '../shared/hardware-fault';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/telemetry-sensor.json';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
@@ -44,6 +44,8 @@ export = function register(RED: NodeAPI): void {
     let closing = false;
     // Polls report a repeated failure once (status stays red), so a missing sensor does not flood the log.
     let lastPollError: string | undefined;
+    // A GPIO out node holding the pin: say so (the generic "busy" text blames a kernel driver or another program).
+    const faultOf = (err: unknown): NodeFault => nodeFault(RED, t, 'telemetry-sensor', err);
 
     async function readOnce(): Promise<ReadingMessage> {
       const reading = await reader.read();
@@ -59,7 +61,7 @@ export = function register(RED: NodeAPI): void {
         if (!closing) node.send({ ...msg });
       } catch (err) {
         if (closing) return;
-        const fault = nodeFault(RED, 'telemetry-sensor', err);
+        const fault = faultOf(err);
         node.status(fault.status);
         if (fault.error.message !== lastPollError) {
           lastPollError = fault.error.message;
@@ -88,13 +90,18 @@ export = function register(RED: NodeAPI): void {
       try {
         const out = await readOnce();
         lastPollError = undefined;
-        try {
-          send(Object.assign(msg, out));
-        } catch (err) {
-          failure = new Error(t('telemetry-sensor.errors.flowThrew', { message: shortMessage(err) }));
+        if (closing) {
+          // Finished while the node closes: the flow is going away, so nothing is sent and the message ends visibly.
+          failure = new HardwareError('unknown', 'ECLOSED', t('telemetry-sensor.errors.closedWhileReading'));
+        } else {
+          try {
+            send(Object.assign(msg, out));
+          } catch (err) {
+            failure = new Error(t('telemetry-sensor.errors.flowThrew', { message: shortMessage(err) }));
+          }
         }
       } catch (err) {
-        const fault = nodeFault(RED, 'telemetry-sensor', err);
+        const fault = faultOf(err);
         if (!closing) node.status(fault.status);
         failure = isHardwareError(err) && err.code === 'ECLOSED' ? closedError() : fault.error;
       }
