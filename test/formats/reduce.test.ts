@@ -147,11 +147,11 @@ test('batch: N messages or T ms after the first, whichever comes first', () => {
   for (const it of items([1, 2, 3, 4])) b.offer(it);
   assert.equal(out.length, 1);
   assert.equal(out[0][1], 'count');
-  assert.deepEqual(out[0][0].map((i) => i.entry), [1, 2, 3]);
+  assert.deepEqual(out[0][0].map((i) => i.entry), ['1', '2', '3'], 'entries are the JSON text of each payload');
   clock.advance(999);
   assert.equal(out.length, 1);
   clock.advance(1);
-  assert.deepEqual(out[1][0].map((i) => i.entry), [4]);
+  assert.deepEqual(out[1][0].map((i) => i.entry), ['4']);
   assert.equal(out[1][1], 'age');
   assert.equal(clock.timers, 0);
   b.offer(items([5])[0]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, logLines, nodeModule } from '../helpers/node-red';
 import { collect, flowWith, settle } from './telemetry-collect';
 
 const reduceModule = nodeModule('telemetry-reduce');
@@ -66,6 +66,84 @@ describe('telemetry-reduce node', () => {
     await io.until(1);
     assert.equal(io.out[0].payload, 'm a=1 1\nm a=2 2');
     assert.deepEqual(io.out[0].batch, { count: 2, reason: 'flush' });
+  });
+
+  test('window and heartbeat outputs carry msg.metadata as values passed through do (same Influx tags)', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'window', windowKind: 'count', windowSize: '2', functions: 'mean' }));
+    const io = collect();
+    for (const t of [20, 22]) helper.getNode('n1').receive(reading(t, { device: 'd1', metadata: { location: 'hall' } }));
+    for (const t of [1, 3]) helper.getNode('n1').receive(reading(t, { device: 'd2' }));
+    await io.until(2);
+    assert.deepEqual(io.out[0].payload, { t: 21 });
+    assert.deepEqual(io.out[0].metadata, { location: 'hall' });
+    assert.equal('metadata' in io.out[1], false, 'no metadata, no property');
+    await helper.unload();
+
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'deadband', band: '1', heartbeat: '0.01' }));
+    const io2 = collect();
+    helper.getNode('n1').receive(reading(20, { metadata: { location: 'hall', floor: 2 } }));
+    await io2.until(2); // the first value, then its heartbeat
+    assert.deepEqual(io2.out[0].metadata, { location: 'hall', floor: 2 });
+    assert.equal(io2.out[1].heartbeat, true);
+    assert.deepEqual(io2.out[1].metadata, { location: 'hall', floor: 2 });
+    assert.equal(io2.out[1].topic, 'sensors/s');
+  });
+
+  test('batch: an object changed after it was sent (even given a BigInt) does not change the batch, by count or by age', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'batch', batchCount: '2', batchJoin: 'array' }));
+    const io = collect();
+    // Node-RED does not copy a message for a single wire: the sender still holds this object.
+    const state: Record<string, unknown> = { t: 21.5 };
+    helper.getNode('n1').receive({ payload: state, topic: 'x' });
+    state.t = 22;
+    state.raw = 1n;
+    helper.getNode('n1').receive({ payload: { b: 2 }, topic: 'x' });
+    await io.until(1);
+    assert.equal(io.out[0].payload, '[{"t":21.5},{"b":2}]');
+    assert.equal(io.bad.length, 0);
+    await helper.unload();
+
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'batch', batchCount: '10', batchAge: '0.001', batchJoin: 'array' }));
+    const io2 = collect();
+    const later: Record<string, unknown> = { t: 1 };
+    helper.getNode('n1').receive({ payload: later, topic: 'x' });
+    later.raw = 2n; // serialised in the age timer, this threw there and ended the process
+    await io2.until(1);
+    assert.equal(io2.out[0].payload, '[{"t":1}]');
+    assert.deepEqual(io2.out[0].batch, { count: 1, reason: 'age' });
+  });
+
+  test('deadband limit: the least recently seen measurement is forgotten (not the first inserted), with one warning', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'deadband', band: '1', maxTracked: '2' }));
+    const io = collect();
+    for (const s of ['a', 'b', 'a', 'c', 'a', 'b', 'd']) helper.getNode('n1').receive(reading(20, { sensor: s }));
+    await io.until(5);
+    await settle();
+    // a and b are first values; a unchanged; c makes room by forgetting b (a was seen since); a unchanged;
+    // b passes again as a first value; d.
+    assert.deepEqual(
+      io.out.map((m) => m.sensor),
+      ['a', 'b', 'c', 'b', 'd'],
+    );
+    assert.equal(logLines('More than 2 measurements').length, 1, 'warned once, not per forgotten measurement');
+  });
+
+  test('window limit: the least recently fed window is sent early (partial) with its own topic; one warning', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'window', windowKind: 'count', windowSize: '10', functions: 'count', maxTracked: '2' }));
+    const io = collect();
+    const feed = (s: string): void => helper.getNode('n1').receive(reading(1, { sensor: s, topic: `sensors/${s}` }));
+    for (const s of ['a', 'b', 'a', 'c']) feed(s);
+    await io.until(1);
+    assert.equal(io.out[0].sensor, 'b');
+    assert.equal(io.out[0].topic, 'sensors/b');
+    assert.deepEqual(io.out[0].payload, { t: 1 });
+    assert.equal((io.out[0].window as { partial: boolean }).partial, true);
+    feed('d');
+    await io.until(2);
+    assert.equal(io.out[1].sensor, 'a');
+    assert.equal(io.out[1].topic, 'sensors/a');
+    assert.deepEqual(io.out[1].payload, { t: 2 });
+    assert.equal(logLines('More than 2 devices/sensors').length, 1);
   });
 
   test('invalid input goes to output 2 in every mode', async () => {

@@ -3,6 +3,7 @@
 import type { Reading, ReadingValue } from '../formats/reading';
 import type { Clock, TimerHandle } from './clock';
 import { groupKey } from './group-key';
+import { LruMap } from './lru';
 
 export interface DeadbandOptions {
   mode: 'absolute' | 'percent';
@@ -10,9 +11,21 @@ export interface DeadbandOptions {
   band: number;
   /** Re-send the latest value after this much silence (0 or absent: never). */
   heartbeatMs?: number;
-  /** Measurements tracked at most; the oldest is forgotten beyond this. */
+  /** Measurements tracked at most; beyond this the least recently seen is forgotten (its next value passes). */
   maxTracked?: number;
+  /** Called once, the first time a measurement is forgotten for lack of room. */
+  onLimit?: (limit: number) => void;
 }
+
+export const DEFAULT_MAX_TRACKED = 10000;
+
+/**
+ * Slack for the float error in `next - last`: 21.4 - 21.3 is 0.0999999999999979, which must pass a band of 0.1.
+ * Values parsed from decimal text are off by at most half a unit in the last place (about 1e-16 of the value), so
+ * 1e-12 of the largest magnitude involved covers that thousands of times over. A looser 1e-9 would be felt: an energy
+ * counter at 1.2e9 Wh would see a band of 10 Wh shrink to under 9.
+ */
+const RELATIVE_TOLERANCE = 1e-12;
 
 interface Tracked {
   group: Pick<Reading, 'device' | 'sensor' | 'metadata'>;
@@ -22,6 +35,8 @@ interface Tracked {
   latest: ReadingValue;
   latestAt: number;
   unit?: string;
+  /** The output topic its heartbeats go to: kept with the measurement, so it is forgotten only with it. */
+  topic?: string;
   timer?: TimerHandle;
 }
 
@@ -31,22 +46,37 @@ export function exceedsBand(last: ReadingValue, next: ReadingValue, o: Pick<Dead
   const diff = Math.abs(next - last);
   if (diff === 0) return false;
   if (o.band <= 0) return true;
-  if (o.mode === 'percent') return last === 0 || (diff / Math.abs(last)) * 100 >= o.band;
-  return diff >= o.band;
+  if (o.mode === 'percent' && last === 0) return true;
+  // Percent becomes a band in the measurement's unit, so both modes share one tolerance.
+  const band = o.mode === 'percent' ? (o.band / 100) * Math.abs(last) : o.band;
+  // Near Number.MAX_VALUE that product can overflow; the ratio cannot, and float slack is irrelevant at that size.
+  if (!Number.isFinite(band)) return (diff / Math.abs(last)) * 100 >= o.band;
+  return diff >= band - RELATIVE_TOLERANCE * Math.max(band, Math.abs(last), Math.abs(next));
 }
 
 export class Deadband {
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly tracked: LruMap<string, Tracked>;
 
-  /** `heartbeat` receives a one-measurement reading when a measurement has been silent for heartbeatMs. */
+  /**
+   * `heartbeat` receives a one-measurement reading when a measurement has been silent for heartbeatMs, with the topic
+   * last offered with it.
+   */
   constructor(
     private readonly o: DeadbandOptions,
     private readonly clock: Clock,
-    private readonly heartbeat: (r: Reading) => void,
-  ) {}
+    private readonly heartbeat: (r: Reading, topic: string | undefined) => void,
+  ) {
+    this.tracked = new LruMap<string, Tracked>(
+      o.maxTracked ?? DEFAULT_MAX_TRACKED,
+      (_key, old) => {
+        if (old.timer) this.clock.clearTimeout(old.timer);
+      },
+      (limit) => o.onLimit?.(limit),
+    );
+  }
 
   /** The part of the reading that passes the deadband, or undefined when nothing does. */
-  offer(r: Reading): Reading | undefined {
+  offer(r: Reading, topic?: string): Reading | undefined {
     const now = this.clock.now();
     const passed = new Map<string, ReadingValue>();
     const g = groupKey(r);
@@ -57,6 +87,7 @@ export class Deadband {
       if (!t) {
         const fresh: Tracked = { group: { device: r.device, sensor: r.sensor, metadata: r.metadata }, name, sent: value, sentAt: now, latest: value, latestAt: r.timestamp };
         if (unit !== undefined) fresh.unit = unit;
+        if (topic !== undefined) fresh.topic = topic;
         this.track(key, fresh);
         passed.set(name, value);
         continue;
@@ -65,6 +96,7 @@ export class Deadband {
       t.latestAt = r.timestamp;
       t.group = { device: r.device, sensor: r.sensor, metadata: r.metadata };
       if (unit !== undefined) t.unit = unit;
+      if (topic !== undefined) t.topic = topic;
       const silentTooLong = !!this.o.heartbeatMs && now - t.sentAt >= this.o.heartbeatMs;
       if (exceedsBand(t.sent, value, this.o) || silentTooLong) {
         t.sent = value;
@@ -85,12 +117,6 @@ export class Deadband {
   private track(key: string, t: Tracked): void {
     this.tracked.set(key, t);
     this.schedule(key, t);
-    const max = this.o.maxTracked ?? 10000;
-    if (this.tracked.size > max) {
-      const [oldKey, old] = this.tracked.entries().next().value as [string, Tracked];
-      if (old.timer) this.clock.clearTimeout(old.timer);
-      this.tracked.delete(oldKey);
-    }
   }
 
   private schedule(key: string, t: Tracked): void {
@@ -101,7 +127,8 @@ export class Deadband {
   }
 
   private beat(key: string): void {
-    const t = this.tracked.get(key);
+    // A heartbeat is not a sign of use: only readings keep a measurement from being forgotten.
+    const t = this.tracked.peek(key);
     if (!t) return;
     t.sent = t.latest;
     t.sentAt = this.clock.now();
@@ -109,7 +136,7 @@ export class Deadband {
     const r: Reading = { values: new Map([[t.name, t.latest]]), units: t.unit === undefined ? new Map() : new Map([[t.name, t.unit]]), timestamp: t.latestAt, metadata: t.group.metadata };
     if (t.group.device !== undefined) r.device = t.group.device;
     if (t.group.sensor !== undefined) r.sensor = t.group.sensor;
-    this.heartbeat(r);
+    this.heartbeat(r, t.topic);
   }
 
   close(): void {

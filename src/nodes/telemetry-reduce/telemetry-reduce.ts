@@ -1,14 +1,16 @@
 // Less data on the wire: report by exception (deadband + heartbeat), window aggregation, or batching.
 // The logic lives in lib/reduce; this file wires it to messages, timers and the node's close.
 import type { TelemetryError } from '../../lib/formats/errors';
-import { parseReading, readingToFields, type Reading } from '../../lib/formats/reading';
+import { parseReading, readingToFields, toPlainObject, type Reading } from '../../lib/formats/reading';
 import { Batcher, batchEntry, encodeBatch, type BatchItem } from '../../lib/reduce/batch';
 import { systemClock } from '../../lib/reduce/clock';
-import { Deadband } from '../../lib/reduce/deadband';
-import { groupKey } from '../../lib/reduce/group-key';
+import { Deadband, DEFAULT_MAX_TRACKED } from '../../lib/reduce/deadband';
 import { parseFunctions, WindowAggregator, type WindowResult } from '../../lib/reduce/window';
+import { backToFlow } from '../shared/back-to-flow';
+import { messages } from '../shared/messages';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage, SendFn } from '../shared/node-red';
 import { invalidMessage } from '../shared/telemetry-messages';
+import enUS from './locales/en-US/telemetry-reduce.json';
 
 interface ReduceDef extends NodeDef {
   mode?: string;
@@ -24,6 +26,7 @@ interface ReduceDef extends NodeDef {
   gzip?: boolean;
   topic?: string;
   onClose?: string;
+  maxTracked?: string;
 }
 
 interface Reducer {
@@ -37,43 +40,54 @@ function num(v: string | undefined, fallback: number): number {
 }
 
 export = function register(RED: NodeAPI): void {
+  const t = messages(RED, enUS);
+
   function TelemetryReduce(this: NodeInstance, def: ReduceDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const topics = new Map<string, string>();
+    // Measurements tracked by the deadband, or windows open at once.
+    const limit = Math.max(1, Math.round(num(def.maxTracked, DEFAULT_MAX_TRACKED)));
     // Inside an input handler its own send is used (message tracing); timers and close use node.send.
     let inputSend: SendFn | undefined;
-    const emit = (msg: NodeMessage): void => {
-      try {
+    const flowThrew = (message: string): void => node.error(t('telemetry-reduce.errors.flowThrew', { message }));
+    // Windows, heartbeats and batches are also sent from timers, where an exception would end the process.
+    const guarded = (fn: () => void): void => backToFlow(fn, flowThrew);
+    const emit = (msg: NodeMessage): void =>
+      guarded(() => {
         if (inputSend) inputSend([msg, null]);
         else node.send([msg, null]);
-      } catch (err) {
-        node.error(err);
-      }
-    };
+      });
     let warned = false;
-    const fromReading = (r: Reading, extra: Record<string, unknown>): NodeMessage => {
-      const topic = topics.get(groupKey(r));
-      return { ...readingToFields(r), ...(topic !== undefined ? { topic } : {}), ...extra };
+    // The reducers keep the topic with their own state (bounded by the same limit): a separate map of topics would
+    // need a limit of its own, and could forget the topic of a window still open.
+    const fromReading = (r: Reading, topic: string | undefined, extra: Record<string, unknown>): NodeMessage => {
+      // Metadata becomes tags downstream (Influx): an aggregate or heartbeat without it would be a different series
+      // from the values that passed through.
+      const metadata = r.metadata.size > 0 ? { metadata: toPlainObject(r.metadata) } : {};
+      return { ...readingToFields(r), ...metadata, ...(topic !== undefined ? { topic } : {}), ...extra };
     };
-    const remember = (msg: NodeMessage, r: Reading): void => {
-      if (typeof msg.topic === 'string') topics.set(groupKey(r), msg.topic);
-      if (topics.size > 10000) topics.delete(topics.keys().next().value as string);
-    };
+    const topicOf = (msg: NodeMessage): string | undefined => (typeof msg.topic === 'string' ? msg.topic : undefined);
 
     let reducer: Reducer;
     const mode = def.mode === 'window' || def.mode === 'batch' ? def.mode : 'deadband';
     if (mode === 'deadband') {
       const heartbeatMs = num(def.heartbeat, 0) * 1000;
-      const deadband = new Deadband({ mode: def.deadbandMode === 'percent' ? 'percent' : 'absolute', band: num(def.band, 0), heartbeatMs }, systemClock, (r) =>
-        emit(fromReading(r, { heartbeat: true })),
+      const deadband = new Deadband(
+        {
+          mode: def.deadbandMode === 'percent' ? 'percent' : 'absolute',
+          band: num(def.band, 0),
+          heartbeatMs,
+          maxTracked: limit,
+          onLimit: (n) => node.warn(t('telemetry-reduce.log.deadbandLimit', { limit: n })),
+        },
+        systemClock,
+        (r, topic) => guarded(() => emit(fromReading(r, topic, { heartbeat: true }))),
       );
       reducer = {
         input(msg) {
           const r = parseReading(msg);
           if (!r.ok) return r.error;
-          remember(msg, r.value);
-          const passed = deadband.offer(r.value);
+          const passed = deadband.offer(r.value, topicOf(msg));
           if (passed) emit({ ...msg, ...readingToFields(passed) });
           return undefined;
         },
@@ -82,15 +96,22 @@ export = function register(RED: NodeAPI): void {
     } else if (mode === 'window') {
       const kind = def.windowKind === 'count' ? 'count' : 'time';
       const size = kind === 'count' ? Math.max(1, Math.round(num(def.windowSize, 10))) : Math.max(1, num(def.windowSize, 60) * 1000);
-      const windows = new WindowAggregator({ kind, size, functions: parseFunctions(def.functions) }, systemClock, (w: WindowResult) =>
-        emit(fromReading(w.reading, { window: w.window })),
+      const windows = new WindowAggregator(
+        {
+          kind,
+          size,
+          functions: parseFunctions(def.functions),
+          maxGroups: limit,
+          onLimit: (n) => node.warn(t('telemetry-reduce.log.windowLimit', { limit: n })),
+        },
+        systemClock,
+        (w: WindowResult) => guarded(() => emit(fromReading(w.reading, w.topic, { window: w.window }))),
       );
       reducer = {
         input(msg) {
           const r = parseReading(msg);
           if (!r.ok) return r.error;
-          remember(msg, r.value);
-          windows.offer(r.value);
+          windows.offer(r.value, topicOf(msg));
           return undefined;
         },
         close: (flush) => (flush ? windows.flush() : windows.discard()),
@@ -101,14 +122,15 @@ export = function register(RED: NodeAPI): void {
       const batcher = new Batcher(
         { maxCount: Math.max(1, Math.round(num(def.batchCount, 10))), maxAgeMs: num(def.batchAge, 0) * 1000, join, gzip, maxBytes: 256 * 1024 },
         systemClock,
-        (items: BatchItem[], reason) => {
-          const b = encodeBatch(items, { join, gzip });
-          const topic = def.topic && def.topic.trim() ? def.topic.trim() : items[0].topic;
-          const msg: NodeMessage = { payload: b.payload, contentType: b.contentType, batch: { count: b.count, reason } };
-          if (topic !== undefined) msg.topic = topic;
-          if (b.userProperties) msg.userProperties = b.userProperties;
-          emit(msg);
-        },
+        (items: BatchItem[], reason) =>
+          guarded(() => {
+            const b = encodeBatch(items, { join, gzip });
+            const topic = def.topic && def.topic.trim() ? def.topic.trim() : items[0].topic;
+            const msg: NodeMessage = { payload: b.payload, contentType: b.contentType, batch: { count: b.count, reason } };
+            if (topic !== undefined) msg.topic = topic;
+            if (b.userProperties) msg.userProperties = b.userProperties;
+            emit(msg);
+          }),
       );
       reducer = {
         input(msg) {
