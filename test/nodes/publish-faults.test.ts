@@ -134,6 +134,40 @@ describe('secure-mqtt-out: faults on the way', () => {
     await w.close();
   });
 
+  test('disk spool: a disk full at start (the spool cannot be rewritten) leaves the node working from memory, and it says so', async () => {
+    const w = await watch(rig.mosq.port, 'fullstart/#');
+    const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+    const patched = fs as unknown as { openSync: (...args: unknown[]) => number; writeFileSync: (...args: unknown[]) => void };
+    const realOpen = patched.openSync;
+    const realWriteFile = patched.writeFileSync;
+    const isTmp = (file: unknown): boolean => typeof file === 'string' && file.endsWith(path.join('p1', 'messages.jsonl.tmp'));
+    patched.openSync = (...args: unknown[]): number => {
+      if (isTmp(args[0])) throw enospc();
+      return realOpen(...args);
+    };
+    patched.writeFileSync = (...args: unknown[]): void => {
+      if (isTmp(args[0])) throw enospc();
+      realWriteFile(...args);
+    };
+    try {
+      await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'fullstart/n', qos: '1', spool: true }, { clientId: 'fullstart-pub' }));
+    } finally {
+      patched.openSync = realOpen;
+      patched.writeFileSync = realWriteFile;
+    }
+    const c = collect();
+    const p1 = await connected();
+    const seen = statuses('p1');
+    for (let i = 0; i < 3; i++) p1.receive({ payload: `m${i}` });
+    await waitFor(() => w.received.length === 3 && c.completed.length === 3, 10000, `sent from memory (${w.received.length})`);
+    assert.deepEqual(w.received.map((r) => r.payload.toString()), ['m0', 'm1', 'm2']);
+    assert.equal(c.caught.length, 0, 'nothing refused');
+    assert.equal(logLines('disk spool failed').length, 1);
+    assert.match(logLines('disk spool failed')[0], /ENOSPC/);
+    await waitFor(() => seen.some((s) => s.includes('disk spool failed')), 5000, `the status says so: ${seen.join(' / ')}`);
+    await w.close();
+  });
+
   test('spooled messages still queued when the node closes are done() (kept for the next start)', async () => {
     const nowhere = await freePort(); // nothing listens: the messages wait in the queue
     await helper.load(modules, publishFlow(nowhere, { topic: 'kept/n', qos: '1', spool: true }, { clientId: 'kept-pub' }));
@@ -168,6 +202,8 @@ describe('secure-mqtt-out: faults on the way', () => {
       if (spool) {
         await waitFor(() => c.completed.length === 3, 5000, `every message ends at the Complete node (${c.completed.length})`);
         assert.equal(c.caught.length, 0);
+        // The close waited for their acknowledgements, in vain: they stay in the spool for the next start.
+        assert.equal(logLines('3 message(s) in flight still unacknowledged at close').length, 1);
       } else {
         await waitFor(() => c.caught.length === 3 && c.notSent.length === 3, 5000, `every message ends at the Catch node (${c.caught.length})`);
         assert.deepEqual(c.notSent.map((m) => errorOf(m).code), ['CLOSED', 'CLOSED', 'CLOSED']);
@@ -177,6 +213,43 @@ describe('secure-mqtt-out: faults on the way', () => {
       assert.equal(c.ok.length, 0);
     });
   }
+
+  test('disk spool: a QoS 2 message in flight when the node is redeployed arrives once (the closing node waits for its acknowledgement)', async () => {
+    const w = await watch(rig.mosq.port, 'redeploy/#');
+    const flow = publishFlow(proxy.port, { topic: 'redeploy/n', qos: '2', spool: true }, { clientId: 'redeploy-pub' });
+    await helper.load(modules, flow);
+    const c = collect();
+    const p1 = await connected();
+    const seen = statuses('p1');
+    let closing = false;
+    // Another close callback on the old node: Node-RED runs them together, so this tells the close has begun.
+    (p1 as unknown as { on(event: 'close', cb: (removed: boolean, done: () => void) => void): void }).on('close', (_removed, done) => {
+      closing = true;
+      done();
+    });
+    proxy.pause(); // the acknowledgement can only come once the old node is closing
+    let deployed: Promise<void> | undefined;
+    try {
+      p1.receive({ payload: 'once' });
+      await waitFor(() => seen.length > 0, 5000, 'the message handed to the connection');
+      // Only this node changes: the connection (and its session) stays, shared by the old node and the new one.
+      const changed = flow.map((n) => (n.id === 'p1' ? { ...n, name: 'redeployed' } : n));
+      deployed = (helper as unknown as { setFlows(flow: object[], type: 'nodes'): Promise<void> }).setFlows(changed, 'nodes');
+      await waitFor(() => closing, 5000, 'the old node closing');
+    } finally {
+      proxy.resume();
+    }
+    await deployed;
+    const p2 = helper.getNode('p1');
+    assert.notEqual(p2, p1, 'a new node');
+    p2.receive({ payload: 'after' });
+    // The new node would send a restored message before anything newer: once 'after' is there, a repeat would be too.
+    await waitFor(() => w.received.some((r) => r.payload.toString() === 'after'), 10000, 'the next message');
+    assert.deepEqual(w.received.map((r) => r.payload.toString()), ['once', 'after']);
+    assert.deepEqual(c.ok.map((m) => m.payload), ['once', 'after']);
+    assert.equal(logLines('spooled message(s) restored').length, 0, 'nothing restored by the new node');
+    await w.close();
+  });
 
   test('msg.retain "true" and "false" as strings, as Node-RED\'s mqtt out; anything else is refused', async () => {
     await helper.load(modules, publishFlow(rig.mosq.port, { topic: '', qos: '1' }, { clientId: 'retain-pub' }));

@@ -33,10 +33,10 @@ function diskThatFills(files: string[]): { fs: SpoolFs; failing: boolean } {
     fs: {
       mkdirSync: (d: string, o: { recursive: true; mode: number }) => fs.mkdirSync(d, o),
       existsSync: (f: string) => fs.existsSync(f),
-      readFileSync: (f: string, e: 'utf8') => fs.readFileSync(f, e),
-      writeFileSync: (f: string, d: string, o: { mode: number }) => fs.writeFileSync(f, d, o),
+      openSync: (f: string, flags: 'r' | 'w' | 'a', mode?: number) => fs.openSync(f, flags, mode),
+      readSync: (fd: number, b: Buffer, off: number, len: number, pos: null) => fs.readSync(fd, b, off, len, pos),
       renameSync: (a: string, b: string) => fs.renameSync(a, b),
-      openSync: (f: string, flags: 'a') => fs.openSync(f, flags),
+      unlinkSync: (f: string) => fs.unlinkSync(f),
       writeSync: (fd: number, data: string) => {
         if (state.failing && files.includes(path.basename(fdPath(fd)))) throw enospc();
         return fs.writeSync(fd, data);
@@ -173,6 +173,75 @@ test('publisher: messages in flight when it closes all end: kept (spooled) or CL
       assert.deepEqual(r.notSent.map((n) => [n.ctx, n.error.code]), [[1, 'CLOSED'], [2, 'CLOSED'], [3, 'CLOSED']]);
       assert.deepEqual(r.kept, []);
     }
+  }
+});
+
+test('publisher: a spooled message acknowledged after close() is settled on disk, so the node replacing it on redeploy does not send it again', async () => {
+  // A redeploy: the old node closes while its message is in flight on the connection both nodes share.
+  const dir = tmpDir();
+  const t = new FakeTransport();
+  const r = recorder<string>();
+  const old = new Publisher<string>(t, limits, r.events, new DiskSpool(dir), () => 10);
+  old.submit(req(1, 2, 'once'), 8, 'msg-1');
+  assert.equal(t.pending.length, 1, 'in flight');
+  assert.deepEqual(old.close(), { kept: [], discarded: [] });
+  t.ackAll(); // the PUBCOMP comes after the close
+  assert.deepEqual(r.sent, ['msg-1']);
+  assert.deepEqual(r.kept, []);
+  // The new node loads the spool only now (Node-RED waits for the old one's close).
+  const successor = new Publisher<string>(t, limits, recorder<string>().events, new DiskSpool(dir), () => 10);
+  assert.equal(successor.queued, 0, 'the acknowledged message is not restored');
+  successor.pump();
+  assert.equal(t.pending.length, 0, 'and not sent a second time');
+  successor.close();
+});
+
+test('publisher: settled() waits for the publishes in flight at close(), then closes the spool', async () => {
+  const dir = tmpDir();
+  const t = new FakeTransport();
+  const r = recorder<number>();
+  const pub = new Publisher<number>(t, limits, r.events, new DiskSpool(dir), () => 10);
+  for (let n = 1; n <= 2; n++) pub.submit(req(n), 4, n);
+  pub.close();
+  let left: number | undefined;
+  const closing = pub.settled(60_000).then((n) => (left = n));
+  t.pending.shift()?.settle(undefined, { reasonCode: 0 });
+  await flush();
+  assert.equal(left, undefined, 'one is still in flight');
+  t.ackAll();
+  await closing;
+  assert.equal(left, 0);
+  assert.deepEqual(r.sent, [1, 2]);
+  const next = new DiskSpool(dir);
+  assert.deepEqual(next.load(), [], 'both settled on disk');
+  next.close();
+});
+
+test('publisher: settled() stops waiting after its time; what is still in flight stays in the spool and ends later as kept', async () => {
+  const dir = tmpDir();
+  const t = new FakeTransport();
+  const r = recorder<number>();
+  const pub = new Publisher<number>(t, limits, r.events, new DiskSpool(dir), () => 10);
+  for (let n = 1; n <= 3; n++) pub.submit(req(n), 4, n);
+  t.pending.shift()?.settle(undefined, { reasonCode: 0 }); // 1 acknowledged before the close
+  pub.close();
+  assert.equal(await pub.settled(20), 2, 'two never acknowledged');
+  assert.equal(await pub.settled(60_000), 2, 'the spool is closed: asking again does not wait');
+  const next = new DiskSpool(dir);
+  assert.deepEqual(next.load().map((m) => m.request.payload.toString()), ['p2', 'p3'], 'kept on disk for the next start');
+  next.close();
+  t.loseConnection();
+  await flush();
+  assert.deepEqual(r.kept, [2, 3], 'their flow messages end without an error');
+  assert.deepEqual(r.sent, [1]);
+  assert.deepEqual(r.notSent, []);
+});
+
+test('publisher: settled() after close() with nothing in flight resolves at once, with or without a spool', async () => {
+  for (const spool of [undefined, new DiskSpool(tmpDir())]) {
+    const pub = new Publisher<number>(new FakeTransport(), limits, recorder<number>().events, spool, () => 10);
+    pub.close();
+    assert.equal(await pub.settled(60_000), 0);
   }
 });
 

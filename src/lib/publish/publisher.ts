@@ -87,6 +87,9 @@ export class Publisher<T> {
   /** The current lost connection has been looked at (its first failed publish); cleared by the next send. */
   private lossNoted = false;
   private lossAlone = false;
+  /** After close(): the spool is closed (no publish was left in flight, or settled() stopped waiting). */
+  private spoolClosed = false;
+  private readonly whenSpoolClosed: Array<() => void> = [];
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -100,10 +103,9 @@ export class Publisher<T> {
   ) {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.outbox = new Outbox(limits);
-    for (const m of spool?.load() ?? []) {
-      this.outbox.giveBack({ ...m, ctx: undefined, spooled: true, losses: 0 });
-      this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
-    }
+    const restored = (spool?.load() ?? []).map((m): Item<T> => ({ ...m, ctx: undefined, spooled: true, losses: 0 }));
+    this.outbox.giveBackAll(restored);
+    for (const m of restored) this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
   }
 
@@ -159,13 +161,40 @@ export class Publisher<T> {
    * Stops sending. Queued messages stay in the spool (when on) for the next start (`kept`); the rest are returned
    * (`discarded`) so the caller can report them. Messages still in flight settle later through the events: sent,
    * notSent (CLOSED) or, spooled, kept.
+   *
+   * The spool stays open while publishes are in flight, so that their acknowledgements are still recorded: a node
+   * replaced on redeploy shares the connection, and its successor loads the spool as soon as this one is closed; a
+   * message acknowledged after the spool was closed would be sent again by it. See settled().
    */
   close(): { kept: Array<T | undefined>; discarded: Array<T | undefined> } {
     this.closed = true;
     const rest = this.outbox.drain();
-    this.spool?.close();
+    if (this.inFlight === 0) this.closeSpool();
     this.refreshCounts();
     return { kept: rest.filter((i) => i.spooled).map((i) => i.ctx), discarded: rest.filter((i) => !i.spooled).map((i) => i.ctx) };
+  }
+
+  /**
+   * After close(): resolves once the publishes in flight have all settled, or after `waitMs`, with how many are still
+   * in flight. The spool is closed by then; one still unsettled stays in it, to be sent again at the next start (a
+   * possible duplicate, which QoS 1 allows), and ends later as before: sent, kept, or CLOSED. Never rejects.
+   */
+  settled(waitMs: number): Promise<number> {
+    if (this.spoolClosed) return Promise.resolve(this.inFlight);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.closeSpool(), Math.max(0, waitMs));
+      this.whenSpoolClosed.push(() => {
+        clearTimeout(timer);
+        resolve(this.inFlight);
+      });
+    });
+  }
+
+  private closeSpool(): void {
+    if (this.spoolClosed) return;
+    this.spoolClosed = true;
+    this.spool?.close();
+    for (const resolve of this.whenSpoolClosed.splice(0)) resolve();
   }
 
   /** How many publishes may be unsettled before one of this QoS goes: the window, or less while recovering. */
@@ -201,7 +230,8 @@ export class Publisher<T> {
         }
         this.events.sent(item.ctx, outcome as PublishOutcome, item.request);
       }
-      this.schedulePump();
+      if (this.closed && this.inFlight === 0) this.closeSpool(); // its outcome is on disk: nothing more to wait for
+      else this.schedulePump();
     });
   }
 

@@ -1,4 +1,5 @@
 // The bounded queue of messages waiting for the broker: limited by count and bytes, with an overflow policy.
+import { Deque } from './deque';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 
@@ -22,15 +23,15 @@ export interface PushResult<T> {
 
 /** FIFO ordered by seq, O(1) amortised at both ends; items given back after a lost connection go first, in order. */
 export class Outbox<T extends Queued> {
-  private items: Array<T | undefined> = [];
-  private head = 0;
-  private retry: T[] = [];
+  private readonly items = new Deque<T>();
+  // A deque too: a restart can give back millions of spooled messages at once, and they leave from the front.
+  private readonly retry = new Deque<T>();
   private totalBytes = 0;
 
   constructor(private readonly limits: OutboxLimits) {}
 
   get size(): number {
-    return this.items.length - this.head + this.retry.length;
+    return this.items.length + this.retry.length;
   }
 
   get bytes(): number {
@@ -53,30 +54,28 @@ export class Outbox<T extends Queued> {
 
   /** Gives back an item that was taken but not delivered; it is sent again before anything newer. */
   giveBack(item: T): void {
-    // Usually appended in ascending order; keep the list sorted whatever order they come back in.
+    // Usually given back in ascending order (appended at once); keep the list sorted whatever order they come in.
     let i = this.retry.length;
-    while (i > 0 && this.retry[i - 1].seq > item.seq) i--;
-    this.retry.splice(i, 0, item);
+    while (i > 0 && (this.retry.at(i - 1) as T).seq > item.seq) i--;
+    this.retry.insert(i, item);
     this.totalBytes += item.bytes;
+  }
+
+  /** Gives back many at once (the spool at start), in seq order whatever order they come in. */
+  giveBackAll(items: readonly T[]): void {
+    let sorted = true;
+    for (let i = 1; i < items.length && sorted; i++) sorted = items[i - 1].seq < items[i].seq;
+    const ordered = sorted ? items : [...items].sort((a, b) => a.seq - b.seq);
+    for (const item of ordered) this.giveBack(item);
   }
 
   /** The item shift() would return, left in place. */
   peek(): T | undefined {
-    return this.retry.length > 0 ? this.retry[0] : this.items[this.head];
+    return this.retry.length > 0 ? this.retry.peek() : this.items.peek();
   }
 
   shift(): T | undefined {
-    let item: T | undefined;
-    if (this.retry.length > 0) item = this.retry.shift();
-    else if (this.head < this.items.length) {
-      item = this.items[this.head];
-      this.items[this.head] = undefined; // let the GC have it
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-    }
+    const item = this.retry.length > 0 ? this.retry.shift() : this.items.shift();
     if (item) this.totalBytes -= item.bytes;
     return item;
   }

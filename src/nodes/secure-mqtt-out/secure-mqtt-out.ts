@@ -31,6 +31,13 @@ interface OutDef extends NodeDef {
   giveUpAfter?: string | number;
 }
 
+/**
+ * How long a closing node waits for the acknowledgements of messages in flight. Longer than the connection's own
+ * 2 s grace at close, so on a full redeploy every one has settled (acknowledged, or CLOSED with the connection)
+ * before this ends; well inside Node-RED's 15 s for a close.
+ */
+const CLOSE_WAIT_MS = 3000;
+
 interface Pending {
   msg: NodeMessage;
   send: SendFn;
@@ -69,6 +76,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     let spoolFailed = false;
+    let started = false;
     let spool: DiskSpool | undefined;
     if (def.spool) {
       const base = RED.settings.userDir ?? process.cwd();
@@ -77,7 +85,8 @@ export = function register(RED: NodeAPI): void {
         onFailure: (err) => {
           spoolFailed = true;
           node.warn(t('secure-mqtt-out.log.spoolFailed', { message: err.message }));
-          status.request();
+          // A failure at load() comes while the publisher is being built: the first status shows it.
+          if (started) status.request();
         },
       });
     }
@@ -155,6 +164,8 @@ export = function register(RED: NodeAPI): void {
       node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error(t('secure-mqtt-out.status.spoolUnusable'))));
       return;
     }
+    started = true;
+    if (spool && spool.skipped > 0) node.warn(t('secure-mqtt-out.log.spoolSkipped', { count: spool.skipped }));
     if (publisher.queued > 0) node.log(t('secure-mqtt-out.log.restored', { count: publisher.queued }));
 
     const user = {
@@ -193,7 +204,16 @@ export = function register(RED: NodeAPI): void {
         node.warn(t('secure-mqtt-out.log.discarded', { count: discarded.length }));
         for (const p of discarded) p?.done(new Error(t('secure-mqtt-out.log.discardedError')));
       }
-      done();
+      if (!spool) {
+        done(); // messages in flight end later as before; nothing on disk can be sent twice
+        return;
+      }
+      // The node that replaces this one on a redeploy loads the spool once this close is done: a message still in
+      // flight here would be sent again by it if its acknowledgement came later. So wait for them, a while.
+      void publisher.settled(CLOSE_WAIT_MS).then((left) => {
+        if (left > 0) node.log(t('secure-mqtt-out.log.unsettledAtClose', { count: left }));
+        done();
+      });
     });
   }
 
