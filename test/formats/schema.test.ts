@@ -30,6 +30,20 @@ test('the dialect follows $schema: draft-07 (also when absent) or 2020-12; other
   if (!old.ok) assert.equal(old.error.code, 'BAD_SCHEMA');
 });
 
+test('$schema https://json-schema.org/draft-07/schema# compiles and validates as draft-07; the caller\'s schema is untouched', () => {
+  for (const id of ['https://json-schema.org/draft-07/schema#', 'https://json-schema.org/draft-07/schema', 'http://json-schema.org/draft-07/schema']) {
+    const schema = { $schema: id, type: 'object', properties: { t: { type: 'number' } }, required: ['t'] };
+    const s = compiled(schema);
+    assert.equal(s.dialect, 'draft-07');
+    assert.deepEqual(s.validate({ t: 1 }), { valid: true }, id);
+    assert.equal(invalid(s, { t: 'x' }).message, 'payload.t must be number (got string "x")');
+    assert.equal(schema.$schema, id, 'not rewritten in place');
+  }
+  const cached = new SchemaCache().compile('{"$schema":"https://json-schema.org/draft-07/schema#","type":"string","format":"email"}');
+  assert.ok(cached.ok, cached.ok ? '' : cached.error.message);
+  assert.deepEqual(cached.value.validate('a@example.com'), { valid: true });
+});
+
 test('2020-12 keywords work under 2020-12 (prefixItems), and draft-07 tuple items under draft-07', () => {
   const s2020 = compiled({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false });
   assert.equal(s2020.dialect, '2020-12');
@@ -70,6 +84,48 @@ test('formats: known ones are checked, unknown ones are schema errors rather tha
   if (!unknown.ok) assert.match(unknown.error.message, /unknown format/);
   const typo = compileSchema({ type: 'object', requird: ['x'] });
   assert.equal(typo.ok, false, 'strict mode refuses unknown keywords');
+});
+
+test('format email: bounded to RFC 5321\'s 254 octets, and correct on long hostile strings', () => {
+  const email = compiled({ type: 'string', format: 'email' });
+  const local = 'x'.repeat(64);
+  const at254 = `${local}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(58)}.io`;
+  assert.equal(at254.length, 254);
+  assert.deepEqual(email.validate(at254), { valid: true });
+  assert.deepEqual(email.validate('first.last+tag@sub.example.co.uk'), { valid: true });
+  // Otherwise valid, but over the limit: refused without the regex seeing it.
+  invalid(email, `${local}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(59)}.io`);
+  invalid(email, `${local}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(105)}.io`);
+  const multibyte = `${'é'.repeat(8)}@${'d'.repeat(240)}.io`;
+  assert.equal(multibyte.length, 252);
+  invalid(email, multibyte); // 252 characters, but 260 octets in UTF-8
+  // The inputs that made the old regex quadratic (100 000 characters took 6.6 s), and their neighbours.
+  invalid(email, 'a@' + 'a'.repeat(100_000));
+  invalid(email, 'a@' + 'a.'.repeat(50_000) + ' ');
+  invalid(email, 'a@' + 'a.'.repeat(50_000) + 'a');
+  for (const bad of ['a@b', 'a@b..c', 'a@.b.c', 'a@b.c.', 'a b@c.d', 'a@b@c.d', '@b.c', 'a@b.c ']) invalid(email, bad);
+});
+
+test('format date-time and date: offsets in range, years before 100 by the Gregorian calendar, long input linear', () => {
+  const dt = compiled({ type: 'string', format: 'date-time' });
+  assert.deepEqual(dt.validate('2023-11-14T22:13:20+05:30'), { valid: true });
+  assert.deepEqual(dt.validate('2023-11-14t22:13:20.123456789z'), { valid: true });
+  invalid(dt, '2023-11-14T22:13:20+99:00');
+  invalid(dt, '2023-11-14T22:13:20-05:60');
+  invalid(dt, '2023-11-14T24:00:00Z');
+  const date = compiled({ type: 'string', format: 'date' });
+  assert.deepEqual(date.validate('0000-02-29'), { valid: true }, 'year 0 is a leap year (divisible by 400)');
+  assert.deepEqual(date.validate('2024-02-29'), { valid: true });
+  invalid(date, '0100-02-29');
+  invalid(date, '1900-02-29');
+  invalid(date, '2023-04-31');
+  // A fraction of any length is RFC 3339; the regex stays linear on it, so there is no cap to get wrong.
+  assert.deepEqual(dt.validate('2023-11-14T22:13:20.' + '1'.repeat(100_000) + 'Z'), { valid: true });
+  invalid(dt, '2023-11-14T22:13:20.' + '1'.repeat(100_000) + '!');
+  const uri = compiled({ type: 'string', format: 'uri' });
+  assert.deepEqual(uri.validate('https://example.com/' + 'a'.repeat(100_000)), { valid: true });
+  invalid(uri, 'https://example.com/' + 'a'.repeat(100_000) + ' ');
+  invalid(uri, 'a'.repeat(100_000));
 });
 
 test('the cache compiles each schema once (same object back) and stays bounded', () => {

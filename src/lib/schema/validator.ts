@@ -1,10 +1,11 @@
 // JSON Schema validation with ajv: draft-07 or 2020-12 chosen by `$schema`, each schema compiled once and
-// kept in a bounded cache (schemas can arrive per message in msg.schema).
+// kept in a bounded cache (schemas can arrive per message in msg.schema, from untrusted data upstream).
 import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, fail, ok, type Result, type TelemetryError } from '../formats/errors';
 import { SCHEMA_FORMATS } from './formats';
 import { compactErrors, humanMessage } from './human-message';
+import { linearRegExpEngine, MAX_PATTERN_STEPS, PatternBudgetExceeded, type PatternBudget } from './linear-pattern';
 
 export type Dialect = 'draft-07' | '2020-12';
 
@@ -17,7 +18,9 @@ export interface CompiledSchema {
   validate(data: unknown): Validation;
 }
 
-const DRAFT_07 = new Set(['http://json-schema.org/draft-07/schema#', 'http://json-schema.org/draft-07/schema', 'https://json-schema.org/draft-07/schema#', 'https://json-schema.org/draft-07/schema']);
+/** The id ajv registers the draft-07 meta-schema under; the other spellings are rewritten to it before compiling. */
+const DRAFT_07_ID = 'http://json-schema.org/draft-07/schema#';
+const DRAFT_07 = new Set([DRAFT_07_ID, 'http://json-schema.org/draft-07/schema', 'https://json-schema.org/draft-07/schema#', 'https://json-schema.org/draft-07/schema']);
 const DRAFT_2020 = new Set(['https://json-schema.org/draft/2020-12/schema', 'https://json-schema.org/draft/2020-12/schema#']);
 const MAX_SCHEMA_CHARS = 256 * 1024;
 
@@ -30,9 +33,11 @@ export function dialectOf(schema: unknown): Result<Dialect> {
   return fail('BAD_SCHEMA', `unsupported $schema ${JSON.stringify(declared)}: use draft-07 or 2020-12`, 'schema.$schema');
 }
 
-function options(): Options {
+function options(budget: PatternBudget): Options {
   // Unknown keywords and formats are compile errors, not silently ignored checks; the stricter lint-like
-  // rules (tuples, required without properties) would refuse valid schemas, so they stay off.
+  // rules (tuples, required without properties, a `properties` name that a `patternProperties` pattern also
+  // matches) would refuse valid schemas, so they stay off. The last one also ran the schema's patterns with
+  // V8's backtracking RegExp against the schema's own property names while compiling.
   return {
     allErrors: true,
     verbose: true,
@@ -41,24 +46,44 @@ function options(): Options {
     strictTypes: false,
     strictTuples: false,
     strictRequired: false,
+    allowMatchingProperties: true,
     allowUnionTypes: true,
     logger: false,
     formats: SCHEMA_FORMATS,
+    // Every `pattern` and `patternProperties` regex runs on a linear-time matcher: see linear-pattern.ts.
+    code: { regExp: linearRegExpEngine(budget) },
   };
 }
 
-function compileWith(dialect: Dialect, schema: object | boolean): ValidateFunction {
+/** ajv knows draft-07 only by its http id; the caller's object is left as it is. */
+function withKnownMetaSchemaId(schema: object | boolean): object | boolean {
+  if (typeof schema === 'boolean') return schema;
+  const declared = (schema as { $schema?: unknown }).$schema;
+  return typeof declared === 'string' && declared !== DRAFT_07_ID && DRAFT_07.has(declared) ? { ...schema, $schema: DRAFT_07_ID } : schema;
+}
+
+function compileWith(dialect: Dialect, schema: object | boolean, budget: PatternBudget): ValidateFunction {
   // A fresh instance per schema: two schemas with the same $id never collide, and nothing accumulates.
-  const ajv = dialect === '2020-12' ? new Ajv2020(options()) : new Ajv(options());
-  return ajv.compile(schema);
+  const ajv = dialect === '2020-12' ? new Ajv2020(options(budget)) : new Ajv(options(budget));
+  return ajv.compile(withKnownMetaSchemaId(schema));
+}
+
+function thrownWhileValidating(err: unknown, root: string): Validation {
+  // A very deep document can exhaust the stack inside generated code.
+  if (err instanceof RangeError) return { valid: false, error: { code: 'TOO_DEEP', message: `${root} is nested too deeply to validate`, errors: [] } };
+  if (err instanceof PatternBudgetExceeded) {
+    return { valid: false, error: { code: 'TOO_LARGE', message: `${root} is too large to check against this schema's patterns (more than ${MAX_PATTERN_STEPS} matching steps)`, errors: [] } };
+  }
+  return { valid: false, error: { code: 'SCHEMA_INVALID', message: `validation failed: ${err instanceof Error ? err.message : String(err)}`, errors: [] } };
 }
 
 export function compileSchema(schema: unknown, root = 'payload'): Result<CompiledSchema> {
   const dialect = dialectOf(schema);
   if (!dialect.ok) return dialect;
+  const budget: PatternBudget = { remaining: MAX_PATTERN_STEPS };
   let fn: ValidateFunction;
   try {
-    fn = compileWith(dialect.value, schema as object | boolean);
+    fn = compileWith(dialect.value, schema as object | boolean, budget);
   } catch (err) {
     return fail('BAD_SCHEMA', `schema does not compile: ${err instanceof Error ? err.message : String(err)}`, 'schema');
   }
@@ -66,12 +91,11 @@ export function compileSchema(schema: unknown, root = 'payload'): Result<Compile
     dialect: dialect.value,
     validate(data: unknown): Validation {
       let valid: boolean;
+      budget.remaining = MAX_PATTERN_STEPS;
       try {
         valid = fn(data) === true;
       } catch (err) {
-        // A very deep document can exhaust the stack inside generated code.
-        const message = err instanceof RangeError ? `${root} is nested too deeply to validate` : `validation failed: ${err instanceof Error ? err.message : String(err)}`;
-        return { valid: false, error: { code: err instanceof RangeError ? 'TOO_DEEP' : 'SCHEMA_INVALID', message, errors: [] } };
+        return thrownWhileValidating(err, root);
       }
       if (valid) return { valid: true };
       const errors: ErrorObject[] = fn.errors ?? [];
