@@ -60,8 +60,8 @@ describe('security: secrets in every place a user or an attacker can look', () =
     const certdata = fs.readFileSync(certs.clientCert, 'utf8');
     const cadata = fs.readFileSync(certs.caCert, 'utf8');
     red = await startNodeRed({
-      // MQTT.js's debug output on too, as a user chasing a connection problem would turn it on.
-      env: { DEBUG: 'mqttjs*' },
+      // Every debug output on (MQTT.js, mqtt-packet, ...), as a user chasing a connection problem would turn it on.
+      env: { DEBUG: '*' },
       flows,
       credentials: {
         'b-good': { user: 'alice', password: PASSWORD },

@@ -557,7 +557,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     };
     if (s.transport === 'ws' || s.transport === 'wss') opts.path = s.path || '/mqtt';
     if (s.username) opts.username = s.username;
-    if (s.password) opts.password = s.password;
+    // A Buffer, not a string: mqtt-packet logs every string field it writes (writeString) once DEBUG=mqtt-packet* or
+    // DEBUG=* is set, and buffers it writes without a word.
+    if (s.password) opts.password = Buffer.from(s.password, 'utf8');
     if (s.protocolVersion === 5 && s.sessionExpiry !== undefined) {
       opts.properties = { sessionExpiryInterval: s.sessionExpiry };
     }
