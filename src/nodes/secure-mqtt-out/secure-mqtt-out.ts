@@ -1,6 +1,5 @@
 // Publish node: validates, checks the broker's access rules, queues across outages, and settles each message
 // with the broker's answer. Refused messages leave on the second output with msg.error.
-import path from 'node:path';
 import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connection';
 import { intInRange, numberInRange, type LifecycleMessage } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
@@ -9,6 +8,7 @@ import { inFlightLimit, Publisher } from '../../lib/publish/publisher';
 import type { NotSent } from '../../lib/publish/types';
 import type { OverflowPolicy } from '../../lib/queue/outbox';
 import { DiskSpool } from '../../lib/queue/spool';
+import { spoolDirFor } from '../../lib/queue/spool-dir';
 import type { BrokerNode } from '../shared/broker-node';
 import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, SendFn } from '../shared/node-red';
 import { throttle } from '../shared/throttle';
@@ -80,7 +80,7 @@ export = function register(RED: NodeAPI): void {
     let spool: DiskSpool | undefined;
     if (def.spool) {
       const base = RED.settings.userDir ?? process.cwd();
-      spool = new DiskSpool(path.join(base, 'secure-telemetry-spool', node.id), {
+      spool = new DiskSpool(spoolDirFor(base, node.id), {
         // Once per spool: from now on new messages are kept in memory only, and those on disk may come again.
         onFailure: (err) => {
           spoolFailed = true;
