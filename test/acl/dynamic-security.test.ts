@@ -1,6 +1,7 @@
 // dynamic-security semantics, one rule per test (the differential test checks the same engine against the plugin).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseMosquittoAcl } from '../../src/lib/acl/mosquitto-acl';
 import { parseDynamicSecurity, subscribePatternCovers } from '../../src/lib/acl/dynamic-security';
 import { AclSyntaxError, type Identity } from '../../src/lib/acl/types';
 
@@ -138,6 +139,13 @@ describe('dynamic-security: subscriptions', () => {
 });
 
 describe('dynamic-security: malformed configurations', () => {
+  test("Mosquitto's password_file given by mistake: the error names the line but quotes no hash (acl_file or dynamic-security)", () => {
+    const passwd = 'alice:$7$101$c2FsdHNhbHQ=$SECRETHASHdeadbeef==\n';
+    for (const parse of [() => parseMosquittoAcl(passwd), () => parseDynamicSecurity(passwd)]) {
+      assert.throws(parse, (e: unknown) => e instanceof AclSyntaxError && /line 1/.test(e.message) && !/SECRETHASH|\$7\$/.test(e.message));
+    }
+  });
+
   test('invalid JSON names the line', () => {
     assert.throws(() => parseDynamicSecurity('{\n"clients": [\n}\n'), (e: unknown) => e instanceof AclSyntaxError && /line 3/.test(e.message));
   });

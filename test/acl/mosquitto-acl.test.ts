@@ -16,7 +16,7 @@ describe('acl_file: file syntax', () => {
   test('a comment needs # in the first column; blank and space-only lines are ignored', () => {
     const acl = '# comment\n\n   \ntopic read a\n';
     assert.equal(allowed(acl, anon(), 'a', 'read'), true);
-    assert.throws(() => parseMosquittoAcl('  # indented\n'), /acl line 1: invalid line/);
+    assert.throws(() => parseMosquittoAcl('  # indented\n'), /acl line 1: not an acl_file line/);
   });
 
   test('the access word is optional and defaults to readwrite', () => {
@@ -50,10 +50,10 @@ describe('acl_file: file syntax', () => {
       ['pattern   \n', /acl line 1: empty topic/],
       ['user\n', /acl line 1: missing user name/],
       ['user    \n', /acl line 1: missing user name/],
-      ['foo bar\n', /acl line 1: invalid line "foo bar"/],
-      ['TOPIC read a\n', /acl line 1: invalid line/],
-      ['topic\tread\ta\n', /acl line 1: invalid line/],
-      ['user\tbob\n', /acl line 1: invalid line/],
+      ['foo bar\n', /acl line 1: not an acl_file line/],
+      ['TOPIC read a\n', /acl line 1: not an acl_file line/],
+      ['topic\tread\ta\n', /acl line 1: not an acl_file line/],
+      ['user\tbob\n', /acl line 1: not an acl_file line/],
     ];
     for (const [text, re] of cases) assert.throws(() => parseMosquittoAcl(text), re, JSON.stringify(text));
   });

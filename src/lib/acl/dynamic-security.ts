@@ -139,7 +139,9 @@ function parseJsonText(text: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    // V8 quotes the start of the text ('Unexpected token 'a', "alice:$7$1"... is not valid JSON'): a password file
+    // given here by mistake would put a hash in the log, so the quote is cut off.
+    const msg = (err instanceof Error ? err.message : String(err)).replace(/, ".*$/s, '');
     const offset = jsonErrorOffset(text);
     const line = offset >= 0 ? text.slice(0, offset).split('\n').length : undefined;
     throw new AclSyntaxError(`dynamic-security${line ? ` line ${line}` : ''}: invalid JSON: ${msg}`, line);

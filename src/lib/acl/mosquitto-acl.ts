@@ -149,7 +149,8 @@ export class MosquittoAclFile implements AccessChecker {
         user = name;
       } else {
         throw new AclSyntaxError(
-          `acl line ${lineNo}: invalid line "${shorten(line)}" (a line starts with topic, pattern or user; comments need # in the first column)`,
+          // The line is not quoted: a file given here by mistake (Mosquitto's password_file) would put a hash in the log.
+          `acl line ${lineNo}: not an acl_file line (a line starts with topic, pattern or user; comments need # in the first column)`,
           lineNo,
         );
       }
