@@ -67,3 +67,35 @@ describe('MqttConnection: a publish MQTT.js throws on', () => {
     }
   });
 });
+
+describe('MqttConnection: a persistent MQTT 5 session keeps the identifiers of an earlier connection', () => {
+  test('a message for a filter of the earlier run reaches no node of this run, and messages queued while offline reach theirs', async () => {
+    const mosq = await startMosquitto();
+    const settings = { host: '127.0.0.1', port: mosq.port, transport: 'mqtt', protocolVersion: 5, clientId: 'persist-ids', keepalive: 30, clean: false, sessionExpiry: 3600 } as const;
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, protocolVersion: 5 });
+    try {
+      // Run 1: two nodes; the broker keeps both subscriptions (and their identifiers 1 and 2) in the session.
+      const first = new MqttConnection(settings);
+      first.start();
+      await waitFor(() => first.connected, 5000, 'first run connected');
+      await Promise.all([first.subscribe('plant/private/#', { qos: 1 }, () => undefined).ready, first.subscribe('plant/public/#', { qos: 1 }, () => undefined).ready]);
+      await first.close();
+      await pub.publishAsync('plant/public/offline', 'queued', { qos: 1 });
+
+      // Run 2: only the public node, whose filter now gets identifier 1 (the private filter's in the session).
+      const second = new MqttConnection(settings);
+      const got: string[] = [];
+      second.subscribe('plant/public/#', { qos: 1 }, (topic) => got.push(topic));
+      second.start();
+      await waitFor(() => got.includes('plant/public/offline'), 5000, 'the message queued while offline delivered');
+      await pub.publishAsync('plant/private/payroll', 'secret', { qos: 1 });
+      await pub.publishAsync('plant/public/temp', '21', { qos: 1 });
+      await waitFor(() => got.includes('plant/public/temp'), 5000, 'the public message delivered');
+      await second.close();
+      assert.deepEqual(got.sort(), ['plant/public/offline', 'plant/public/temp']);
+    } finally {
+      await pub.endAsync();
+      await mosq.stop();
+    }
+  });
+});

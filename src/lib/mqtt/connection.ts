@@ -15,7 +15,7 @@ import mqtt, {
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import { TopicTrie } from './topic-trie';
-import { parseSharedFilter } from './topic-rules';
+import { filterMatches, parseSharedFilter } from './topic-rules';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -508,12 +508,17 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     let entries: Iterable<SubscriptionEntry>;
     if (ids !== undefined) {
       const list: SubscriptionEntry[] = [];
+      let unknown = false;
       for (const id of Array.isArray(ids) ? ids : [ids]) {
+        // With a persistent session the broker keeps the identifiers of an earlier connection, whose numbers may
+        // now name another filter or none: an identifier counts only when its filter matches the topic.
         const filter = this.filterById.get(id);
         const set = filter === undefined ? undefined : this.subscriptions.get(filter);
-        if (set) list.push(...set);
+        if (set && filter !== undefined && filterMatches(dispatchFilter(filter), topic)) list.push(...set);
+        else unknown = true;
       }
-      entries = list;
+      // Only stale identifiers (messages queued while offline come before our SUBSCRIBEs): the topic decides.
+      entries = list.length === 0 && unknown ? this.trie.match(topic) : list;
     } else {
       entries = this.trie.match(topic);
     }
