@@ -92,6 +92,17 @@ describe('fuzz: publish preparation and received-message conversion', () => {
     assert.ok(sent > 20 && refused > 20, `both outcomes exercised: ${sent} prepared, ${refused} refused`);
   });
 
+  test('convertMessage: a leading BOM stays in string output; JSON with a BOM still parses in json and auto', () => {
+    const packet = { cmd: 'publish', topic: 't', payload: Buffer.alloc(0), qos: 0, retain: false, dup: false } as IPublishPacket;
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const text = convertMessage('t', Buffer.concat([bom, Buffer.from('hi')]), packet, 'string');
+    assert.equal(text.ok && text.fields.payload, '\ufeffhi');
+    for (const mode of ['json', 'auto'] as const) {
+      const json = convertMessage('t', Buffer.concat([bom, Buffer.from('{"a":1}')]), packet, mode);
+      assert.deepEqual(json.ok && json.fields.payload, { a: 1 }, mode);
+    }
+  });
+
   test('convertMessage: any bytes and properties, every mode; never throws; text only when valid UTF-8', () => {
     const props = fc.record(
       {

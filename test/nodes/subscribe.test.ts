@@ -5,6 +5,7 @@ import { helper, logLines, nodeModule, waitForStatus, type FlowNode } from '../h
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { startProxy } from '../helpers/tcp-proxy';
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-in')];
 
@@ -150,5 +151,35 @@ describe('secure-mqtt-in', () => {
     await again.endAsync();
     pub.reconnect();
     await waitFor(() => pub.connected, 5000, 'test publisher back');
+  });
+  test('a connection lost before the SUBACK is no refusal: the run-time subscription is made on reconnect, the status says connected', async () => {
+    const proxy = await startProxy(mosq.port);
+    try {
+      await helper.load(modules, subFlow(proxy.port, { topic: 'lost/x' }, '5'));
+      const got = sink();
+      await subscribed();
+      const s1 = helper.getNode('s1');
+      const statuses: Array<{ text?: string }> = [];
+      s1.on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(call.args[0]));
+      proxy.pause();
+      s1.receive({ action: 'subscribe', topic: 'lost/rt' });
+      await new Promise((r) => setTimeout(r, 200));
+      proxy.cutAll();
+      proxy.resume();
+      await waitFor(() => brokerUp() && statuses.at(-1)?.text === 'connected', 10000, 'reconnected, status "connected"').catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(statuses)}`);
+      });
+      // Published until it arrives: "connected" may come just before the SUBACK of the subscription made again.
+      for (let i = 0; i < 25 && !got.some((m) => m.topic === 'lost/rt'); i++) {
+        await pub.publishAsync('lost/rt', 'after', { qos: 1 });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(got.some((m) => m.topic === 'lost/rt'), 'the run-time subscription delivers after the reconnect');
+      assert.deepEqual(statuses.filter((st) => /refused/.test(st.text ?? '')), []);
+      assert.deepEqual(logLines('refused'), []);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
   });
 });

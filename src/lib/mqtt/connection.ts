@@ -454,6 +454,15 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         if (err || code === undefined || code >= 0x80) {
           // MQTT.js wraps a refusal in an error that keeps the SUBACK packet, not the code.
           const wrapped = err as { code?: number; packet?: { granted?: Array<number | { qos: number }> } } | null;
+          // A SUBACK leaves a code or its packet's granted list; without one the broker never answered.
+          const unanswered = err && wrapped?.code === undefined && wrapped?.packet?.granted === undefined;
+          if (unanswered && (err.message === 'Connection closed' || client !== this.client || !client.connected)) {
+            // The connection went before any SUBACK (MQTT.js fails the callbacks it holds, still flagged connected):
+            // nothing was refused, and the next connect subscribes again, as for a subscription made while
+            // disconnected.
+            resolve();
+            return;
+          }
           const first = wrapped?.packet?.granted?.[0];
           const rc = code !== undefined && code >= 0x80 ? code : (wrapped?.code ?? (typeof first === 'number' ? first : first?.qos));
           const words =

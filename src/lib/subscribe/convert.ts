@@ -18,7 +18,13 @@ export interface Converted {
 
 export type ConvertResult = { ok: true; fields: Converted } | { ok: false; error: string; fields: Converted };
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a payload that starts with a BOM keeps it (TextDecoder drops it by default).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** JSON from a device that writes a BOM first still parses; only 'string' output keeps the BOM. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 function decodeUtf8(b: Buffer): string | undefined {
   try {
@@ -48,7 +54,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   if (mode === 'json') {
     if (text === undefined) return { ok: false, error: 'payload is not valid UTF-8', fields };
     try {
-      fields.payload = JSON.parse(text) as unknown;
+      fields.payload = JSON.parse(withoutBom(text)) as unknown;
       return { ok: true, fields };
     } catch (err) {
       return { ok: false, error: `payload is not valid JSON: ${(err as Error).message}`, fields };
@@ -60,7 +66,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   const trimmed = text.trimStart();
   if (declaredJson || trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      fields.payload = JSON.parse(text) as unknown;
+      fields.payload = JSON.parse(withoutBom(text)) as unknown;
       return { ok: true, fields };
     } catch {
       // not JSON after all: fall through to text
