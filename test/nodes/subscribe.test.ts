@@ -182,4 +182,20 @@ describe('secure-mqtt-in', () => {
       await proxy.close();
     }
   });
+  test('a broker that stops answering does not hold up the close: the node closes without waiting for its UNSUBACK', async () => {
+    const proxy = await startProxy(mosq.port);
+    try {
+      await helper.load(modules, subFlow(proxy.port, { topic: 'stall/x' }, '5'));
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      await new Promise((r) => setTimeout(r, 300)); // the SUBACK is in
+      proxy.pause();
+      // Only this node closes (a partial deploy): the connection stays, so nothing fails its UNSUBSCRIBE for it.
+      const s1 = helper.getNode('s1') as unknown as { close(removed: boolean): Promise<void> };
+      let closed = false;
+      void s1.close(true).then(() => (closed = true));
+      await waitFor(() => closed, 10000, 'the node closed although the broker never answered its UNSUBSCRIBE');
+    } finally {
+      await proxy.close();
+    }
+  });
 });

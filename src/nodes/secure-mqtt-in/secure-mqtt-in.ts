@@ -174,15 +174,15 @@ export = function register(RED: NodeAPI): void {
       connection.off('subscribeFailed', onRefused);
       broker.deregister(user);
       // After the queued actions: a subscribe still waiting for its SUBACK would otherwise outlive the node.
-      // (Waiting at most CLOSE_WAIT_MS: a broker that stopped answering must not hold the redeploy up.)
+      // Both steps together wait at most CLOSE_WAIT_MS: a broker that stopped answering (no SUBACK, no UNSUBACK)
+      // must not hold the redeploy up. The handlers are gone at once either way; only the broker's answer is awaited.
       let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-      void Promise.race([queue, waited])
-        .then(() => Promise.all([...subscriptions.keys()].map((f) => unsubscribe(f).catch(() => undefined))))
-        .then(() => {
-          clearTimeout(timer);
-          done();
-        });
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+      const unsubscribed = Promise.race([queue, deadline]).then(() => Promise.all([...subscriptions.keys()].map((f) => unsubscribe(f).catch(() => undefined))));
+      void Promise.race([unsubscribed, deadline]).then(() => {
+        clearTimeout(timer);
+        done();
+      });
     });
   }
 
