@@ -60,11 +60,11 @@ describe('secure-mqtt-out: access rules', () => {
     assert.match(logLines('access rules')[0], /line 2/);
   });
 
-  test('dynamic-security entries the broker skips are skipped, and each is logged as a warning', async () => {
+  test('dynamic-security entries the broker skips are skipped, each logged as a warning; inline password hashes are warned about', async () => {
     const dynsec = {
       defaultACLAccess: { publishClientSend: false },
       roles: [{ rolename: 'w', acls: [{ acltype: 'publishClientSend', topic: 'telemetry/#', allow: true }, { acltype: 'publish', topic: 'other/#', allow: true }] }],
-      clients: [{ username: 'writer', roles: [{ rolename: 'w' }, { rolename: 'missing' }] }],
+      clients: [{ username: 'writer', password: { hash: 'aGFzaA==', salt: 'c2FsdA==', iterations: 101 }, roles: [{ rolename: 'w' }, { rolename: 'missing' }] }],
     };
     await helper.load(modules, publishFlow(rig.mosq.port, { qos: '0' }, { aclSource: 'dynsec-inline', aclText: JSON.stringify(dynsec) }), { b1: { user: 'writer' } });
     const c = collect();
@@ -76,6 +76,8 @@ describe('secure-mqtt-out: access rules', () => {
     assert.equal(warned.length, 2, warned.join('\n'));
     assert.match(warned[0], /roles\[0\]\.acls\[1\] has an unknown acltype "publish"/);
     assert.match(warned[1], /clients\[0\]\.roles\[1\] names unknown role "missing"/);
+    // Inline rules live in the flow file: a pasted copy of the broker's file brings its password hashes along.
+    assert.equal(logLines('hold password hashes').length, 1);
   });
 
   test('an acl file is reloaded when it changes', async () => {

@@ -222,6 +222,8 @@ export class DynamicSecurityConfig implements AccessChecker {
   readonly ruleCount: number;
   /** Things Mosquitto accepts but ignores or that are probably mistakes. */
   readonly warnings: readonly string[];
+  /** Some client carries a password hash (a copy of the broker's real file): fine in a file, not in a flow. */
+  readonly holdsPasswordHashes: boolean;
   private readonly clients = new Map<string, Client>();
   private readonly anonymousChain: ChainLink[];
 
@@ -307,6 +309,7 @@ export class DynamicSecurityConfig implements AccessChecker {
       this.clients.set(username, { username, clientid, disabled: lenient.bool(c, 'disabled', path, false), chain });
     });
     this.warnings = lenient.warnings;
+    this.holdsPasswordHashes = (Array.isArray(root.clients) ? root.clients : []).some((c) => isObject(c) && c.password !== undefined);
 
     const anon = root.anonymousGroup;
     this.anonymousGroup = typeof anon === 'string' && anon !== '' ? anon : undefined;

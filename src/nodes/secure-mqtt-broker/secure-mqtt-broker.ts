@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { deriveSettings, type BrokerConfigFields } from '../../lib/mqtt/broker-config';
 import { connectionIdentity } from '../../lib/acl/certificate-identity';
+import { DynamicSecurityConfig } from '../../lib/acl/dynamic-security';
 import { RuleSource } from '../../lib/acl/rule-source';
 import type { AccessChecker } from '../../lib/acl/types';
 import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
@@ -82,6 +83,11 @@ export = function register(RED: NodeAPI): void {
       if (more > 0) this.warn(t('secure-mqtt-broker.log.rulesMoreWarnings', { count: more }));
     };
     warnSkipped(rules?.checker);
+    // Inline rules are stored in the flow file and in every export: password hashes do not belong there.
+    const inline = rules?.checker;
+    if (def.aclSource === 'dynsec-inline' && inline instanceof DynamicSecurityConfig && inline.holdsPasswordHashes) {
+      this.warn(t('secure-mqtt-broker.log.rulesHoldPasswords'));
+    }
     rules?.on('reloaded', (checker) => {
       this.log(t('secure-mqtt-broker.log.rulesReloaded', { count: checker.ruleCount }));
       warnSkipped(checker);
