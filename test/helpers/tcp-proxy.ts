@@ -27,15 +27,23 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
       client.pause();
       upstream.pause();
     }
-    const end = (): void => {
+    const destroyBoth = (): void => {
       pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', end);
-    upstream.on('error', end);
-    client.on('close', end);
-    upstream.on('close', end);
+    // A side that closed after its last bytes (a DISCONNECT, say): the other side is ended, not destroyed, so those
+    // bytes still get through; destroyed a moment later in any case.
+    const endBoth = (): void => {
+      pairs.delete(pair);
+      client.end();
+      upstream.end();
+      setTimeout(destroyBoth, 500).unref();
+    };
+    client.on('error', destroyBoth);
+    upstream.on('error', destroyBoth);
+    client.on('close', endBoth);
+    upstream.on('close', endBoth);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
