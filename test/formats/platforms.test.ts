@@ -198,10 +198,10 @@ test('a fractional-millisecond reading time gives whole epoch ms that the built-
     const v = schema.value.validate(doc);
     assert.ok(v.valid, `${JSON.stringify(o)}: ${v.valid ? '' : v.error.message}`);
   }
-  const env = JSON.parse(run({ format: 'json', timestampStyle: 'ms' }, input)[0].payload as string) as { timestamp: unknown };
-  assert.equal(env.timestamp, T0, 'the fraction is dropped, as in the ISO text');
-  const tb = JSON.parse(run({ format: 'thingsboard' }, input)[0].payload as string) as { ts: unknown };
-  assert.equal(tb.ts, T0);
+  const env: unknown = JSON.parse(run({ format: 'json', timestampStyle: 'ms' }, input)[0].payload as string);
+  assert.equal((env as { timestamp: unknown }).timestamp, T0, 'the fraction is dropped, as in the ISO text');
+  const tb: unknown = JSON.parse(run({ format: 'thingsboard' }, input)[0].payload as string);
+  assert.equal((tb as { ts: unknown }).ts, T0);
 });
 
 test('unknown formats and bad options are configuration errors', () => {

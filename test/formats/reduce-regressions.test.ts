@@ -24,30 +24,29 @@ function r(values: Record<string, number | boolean>, extra: { sensor?: string; d
  * 1..TIMEOUT_MAX becomes 1 ms. Time moves only in advance().
  */
 class PlatformTimers {
-  private pending: Array<{ at: number; fn: () => void; id: object }> = [];
+  /** The hand-moved time and timers; this class only adds Node's delay handling and the global slots. */
+  private readonly clock: ManualClock;
   private saved?: { setTimeout: unknown; clearTimeout: unknown; now: () => number };
   /** Every delay the code under test asked the platform for. */
   readonly asked: number[] = [];
 
-  constructor(private t: number) {}
+  constructor(t: number) {
+    this.clock = new ManualClock(t);
+  }
 
   get timers(): number {
-    return this.pending.length;
+    return this.clock.timers;
   }
 
   install(): void {
     const slots = globalThis as unknown as { setTimeout: unknown; clearTimeout: unknown };
     this.saved = { setTimeout: slots.setTimeout, clearTimeout: slots.clearTimeout, now: Date.now };
-    slots.setTimeout = (fn: () => void, ms: number): object => {
+    slots.setTimeout = (fn: () => void, ms: number): TimerHandle => {
       this.asked.push(ms);
-      const id = {};
-      this.pending.push({ at: this.t + (ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1), fn, id });
-      return id;
+      return this.clock.setTimeout(fn, ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1);
     };
-    slots.clearTimeout = (id: object): void => {
-      this.pending = this.pending.filter((p) => p.id !== id);
-    };
-    Date.now = () => this.t;
+    slots.clearTimeout = (id: TimerHandle): void => this.clock.clearTimeout(id);
+    Date.now = () => this.clock.now();
   }
 
   uninstall(): void {
@@ -60,15 +59,7 @@ class PlatformTimers {
   }
 
   advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.pending.filter((p) => p.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.pending = this.pending.filter((p) => p !== due);
-      this.t = due.at;
-      due.fn();
-    }
-    this.t = end;
+    this.clock.advance(ms);
   }
 }
 
@@ -282,7 +273,8 @@ test('batch: JSON text is embedded exactly as written (big integers, 1.10, 1e400
   const texts = ['{"id":12345678901234567890,"v":1.10}', '"00123"', '1e400', ' {"a": [1, 2]}\n', '-0'];
   const enc = encodeBatch(entries(texts, 'array'), { join: 'array', gzip: false });
   assert.equal(enc.payload, '[{"id":12345678901234567890,"v":1.10},"00123",1e400,{"a": [1, 2]},-0]');
-  assert.equal((JSON.parse(enc.payload as string) as unknown[]).length, 5, 'the batch is one JSON array');
+  const array: unknown = JSON.parse(enc.payload as string);
+  assert.equal((array as unknown[]).length, 5, 'the batch is one JSON array');
   const plain = encodeBatch(entries(['{not json', 'text'], 'array'), { join: 'array', gzip: false });
   assert.equal(plain.payload, '["{not json","text"]', 'text that is not JSON is a JSON string');
   const e = batchEntry('{"id":12345678901234567890}', 'array');

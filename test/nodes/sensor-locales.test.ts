@@ -89,23 +89,20 @@ test('every error the hardware layer raises has a catalogue entry whose placehol
 
 test('a pin another node holds: every GPIO-using node words it in both languages with the substitutions the error carries', () => {
   const chip = new SimGpioChip();
-  const errs: HardwareError[] = [];
-  const line = chip.open(6, { direction: 'out' });
-  try {
-    chip.open(6, { direction: 'in' });
-  } catch (e) {
-    assert.ok(e instanceof HardwareError);
-    errs.push(e);
-  }
-  line.release();
-  const input = chip.open(6, { direction: 'in' });
-  try {
-    chip.open(6, { direction: 'out' });
-  } catch (e) {
-    assert.ok(e instanceof HardwareError);
-    errs.push(e);
-  }
-  input.release();
+  /** The error for opening pin 6 as `wanted` while another line holds it as `held`. */
+  const refusal = (held: 'in' | 'out', wanted: 'in' | 'out'): HardwareError[] => {
+    const line = chip.open(6, { direction: held });
+    try {
+      chip.open(6, { direction: wanted });
+      return [];
+    } catch (e) {
+      assert.ok(e instanceof HardwareError);
+      return [e];
+    } finally {
+      line.release();
+    }
+  };
+  const errs = [...refusal('out', 'in'), ...refusal('in', 'out')];
   assert.equal(errs.length, 2);
   for (const node of HARDWARE_NODES) {
     for (const lang of LANGS) {

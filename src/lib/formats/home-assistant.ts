@@ -127,7 +127,9 @@ export class HomeAssistantFormatter implements Formatter {
     const claims = new Map<string, EntityOwner>();
     const state: Record<string, number | string> = {};
     for (const [name, value] of r.values) {
-      const { msg: cfg, uniqueId } = this.config(r, name, value, stateTopic.value, device, sensor);
+      const announced = this.config(r, name, value, stateTopic.value, device, sensor);
+      const cfg = announced.msg;
+      const uniqueId = announced.uniqueId;
       const bad = checkPublishTopic(cfg.topic);
       if (bad) return fail('INVALID_TOPIC', bad.message, 'topic');
       const owner: EntityOwner = { device, sensor, name };

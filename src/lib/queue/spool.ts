@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import type { PublishRequest } from '../mqtt/connection';
+import { isPlainObject } from '../formats/reading';
 
 export interface SpooledMessage {
   seq: number;
@@ -389,18 +390,12 @@ function fromRecord(rec: Record): SpooledMessage {
   return { seq: rec.s, request, bytes: payload.length + Buffer.byteLength(rec.t) };
 }
 
-function isPlainObject(v: unknown): v is { [key: string]: unknown } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** A record as written by toRecord, or undefined: a damaged or foreign line is skipped rather than sent. */
 function parseRecord(line: string): Record | undefined {
   if (!line) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(line);
+    v = JSON.parse(line) as unknown;
   } catch {
     return undefined; // a torn line (power cut mid-write)
   }

@@ -85,8 +85,8 @@ export function batchEntry(payload: unknown, join: BatchOptions['join']): Result
 
 function isJsonText(s: string): boolean {
   try {
-    JSON.parse(s);
-    return true;
+    const parsed: unknown = JSON.parse(s);
+    return parsed !== undefined;
   } catch {
     return false;
   }
