@@ -198,4 +198,13 @@ describe('secure-mqtt-in', () => {
       await proxy.close();
     }
   });
+  test('MQTT 3.1.1: a shared subscription overlapping another node\'s filter on the same connection is warned about, in the log', async () => {
+    const flow = subFlow(mosq.port, { topic: '$share/g/overlap/+' });
+    flow.push({ id: 's2', type: 'secure-mqtt-in', broker: 'b1', qos: '1', topic: 'overlap/#', wires: [['sink']] });
+    await helper.load(modules, flow);
+    await subscribed();
+    await waitFor(() => logLines('overlaps "overlap/#"').length === 1, 5000, 'the shared node warns');
+    const line = logLines('overlaps "overlap/#"')[0];
+    assert.match(line, /MQTT 5 or another connection/);
+  });
 });

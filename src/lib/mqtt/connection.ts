@@ -14,12 +14,12 @@ import mqtt, {
 } from 'mqtt';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
-import { TopicTrie } from './topic-trie';
-import { filterMatches, parseSharedFilter } from './topic-rules';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
+import { SubscriptionTable, type FilterGroup, type MessageHandler, type NoticeHandler, type QoS, type RequestKind, type SubscribeOptions, type SubscriptionEntry } from './subscriptions';
+
+export type { MessageHandler, NoticeHandler, QoS, SubscribeOptions, SubscriptionNotice } from './subscriptions';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
-export type QoS = 0 | 1 | 2;
 export type PublishProperties = NonNullable<IPublishPacket['properties']>;
 
 export interface StateChange {
@@ -63,15 +63,6 @@ export class SubscribeError extends Error {
   }
 }
 
-export interface SubscribeOptions {
-  qos: QoS;
-  nl?: boolean;
-  rap?: boolean;
-  rh?: 0 | 1 | 2;
-}
-
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
-
 export interface Subscription {
   readonly filter: string;
   /** Granted QoS of the last SUBACK, or undefined while not subscribed at the broker. */
@@ -82,13 +73,6 @@ export interface Subscription {
    */
   readonly ready: Promise<void>;
   unsubscribe(): Promise<void>;
-}
-
-interface SubscriptionEntry {
-  filter: string;
-  options: SubscribeOptions;
-  handler: MessageHandler;
-  granted: number | undefined;
 }
 
 /** MQTT.js's callback for one publish; called with a PublishError when the connection is lost first. */
@@ -121,16 +105,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly backoff: Backoff;
   private readonly pending = new Set<PendingPublish>();
   private readonly successCodes = new Map<number, number>();
-  private readonly subscriptions = new Map<string, Set<SubscriptionEntry>>();
-  private readonly trie = new TopicTrie<SubscriptionEntry>();
+  private readonly subscriptions: SubscriptionTable;
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
   private serverReceiveMaximum: number | undefined;
   private serverMaximumPacketSize: number | undefined;
-  private subscriptionIdsAvailable = true;
-  private nextSubscriptionId = 1;
-  private readonly idByFilter = new Map<string, number>();
-  private readonly filterById = new Map<number, string>();
   private readonly unlisten = new WeakMap<MqttClient, () => void>();
 
   constructor(
@@ -142,6 +121,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.setMaxListeners(0);
     this.backoff = hooks.backoff ?? new Backoff(settings.backoff ?? DEFAULT_BACKOFF);
     this.connectFn = hooks.connect ?? ((options) => mqtt.connect(options));
+    this.subscriptions = new SubscriptionTable(settings.protocolVersion);
   }
 
   get state(): ConnectionState {
@@ -220,22 +200,18 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Registers a handler for a filter at once; the broker subscription is (re)made whenever the connection is up. */
-  subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler): Subscription {
-    const entry: SubscriptionEntry = { filter, options, handler, granted: undefined };
-    let set = this.subscriptions.get(filter);
-    if (!set) {
-      set = new Set();
-      this.subscriptions.set(filter, set);
-    }
-    set.add(entry);
-    this.trie.add(dispatchFilter(filter), entry);
-    const ready = this.connected ? this.subscribeAtBroker(filter) : Promise.resolve();
+  /**
+   * Registers a handler for a filter at once; the broker subscription is (re)made whenever the connection is up.
+   * `onNotice` hears of what another node on the same filter keeps this one from getting (see SubscriptionTable).
+   */
+  subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler, onNotice?: NoticeHandler): Subscription {
+    const entry = this.subscriptions.add(filter, options, handler, onNotice);
+    const ready = this.connected ? this.subscribeAtBroker(entry.group, 'join') : Promise.resolve();
     ready.catch(() => undefined); // a caller that does not wait must not leave an unhandled rejection
     return {
       filter,
       get granted() {
-        return entry.granted;
+        return entry.group.entries.has(entry) ? entry.group.granted : undefined;
       },
       ready,
       unsubscribe: () => this.removeSubscription(entry),
@@ -357,7 +333,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       failure = undefined;
       this.serverReceiveMaximum = connack.properties?.receiveMaximum;
       this.serverMaximumPacketSize = connack.properties?.maximumPacketSize;
-      this.subscriptionIdsAvailable = connack.properties?.subscriptionIdentifiersAvailable !== false;
+      this.subscriptions.connected(connack.sessionPresent, connack.properties?.subscriptionIdentifiersAvailable !== false);
       this.loggedCause = undefined;
       this.backoff.connected();
       this.setState('connected');
@@ -399,7 +375,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private detach(client: MqttClient, code: PublishErrorCode): void {
     this.failPending(code, 'connection lost before the broker acknowledged');
     this.successCodes.clear();
-    for (const set of this.subscriptions.values()) for (const e of set) e.granted = undefined;
+    this.subscriptions.disconnected();
     this.unlisten.get(client)?.();
     this.unlisten.delete(client);
     client.on('error', () => undefined); // a late socket error must not become an uncaught exception
@@ -427,8 +403,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (this.settings.birth) {
       this.publishLifecycle(client, this.settings.birth).catch(() => undefined);
     }
-    for (const filter of this.subscriptions.keys()) {
-      await this.subscribeAtBroker(filter).catch(() => undefined); // reported through subscribeFailed
+    for (const group of this.subscriptions.filters()) {
+      await this.subscribeAtBroker(group, 'connect').catch(() => undefined); // reported through subscribeFailed
     }
   }
 
@@ -440,15 +416,33 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  private subscribeAtBroker(filter: string): Promise<void> {
+  /** SUBSCRIBEs of one filter go one after another: each one's retained messages then reach the right nodes. */
+  private subscribeAtBroker(group: FilterGroup, kind: RequestKind): Promise<void> {
+    const run = (): Promise<void> => this.sendSubscribe(group, kind);
+    const result = group.queue.then(run, run);
+    group.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private sendSubscribe(group: FilterGroup, kind: RequestKind): Promise<void> {
     const client = this.client;
-    const set = this.subscriptions.get(filter);
-    if (!client || !set || set.size === 0) return Promise.resolve();
-    const merged: IClientSubscribeOptions = mergeOptions([...set].map((e) => e.options));
-    // A broker may disconnect a client that sends identifiers it said it does not support (0xA1).
-    if (this.settings.protocolVersion === 5 && this.subscriptionIdsAvailable) merged.properties = { subscriptionIdentifier: this.subscriptionId(filter) };
+    if (!client || !this.connected) return Promise.resolve();
+    const req = this.subscriptions.plan(group, kind);
+    if (!req) {
+      // A node that joined a request already answered shares its refusal.
+      return kind === 'join' && !group.brokerOptions && group.refusal ? Promise.reject(group.refusal) : Promise.resolve();
+    }
+    const filter = group.filter;
+    const opts: IClientSubscribeOptions = { qos: req.options.qos };
+    if (this.settings.protocolVersion === 5) {
+      Object.assign(opts, { nl: !!req.options.nl, rap: !!req.options.rap, rh: req.options.rh ?? 0 });
+      // A broker may disconnect a client that sends identifiers it said it does not support (0xA1).
+      if (req.id !== undefined) opts.properties = { subscriptionIdentifier: req.id };
+    }
+    // Written right before the SUBSCRIBE, so the gap in which a message could miss both is as short as it can be.
+    if (req.replace) client.unsubscribe(filter, () => undefined);
     return new Promise((resolve, reject) => {
-      client.subscribe(filter, merged, (err, granted) => {
+      client.subscribe(filter, opts, (err, granted) => {
         const grant = granted?.[0];
         const code = grant ? grant.qos : undefined;
         if (err || code === undefined || code >= 0x80) {
@@ -472,66 +466,33 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
                 ? (REASON_CODES_V5[rc] ?? `reason ${rc}`)
                 : (err?.message ?? 'refused').replace(/^Subscribe error: /, '').toLowerCase();
           const failure = new SubscribeError(`subscription to "${filter}" refused: ${words}`, rc);
-          for (const e of set) e.granted = undefined;
+          this.subscriptions.refused(req, failure);
           this.emit('subscribeFailed', filter, failure);
           reject(failure);
           return;
         }
-        for (const e of set) e.granted = code;
+        this.subscriptions.granted(req, code);
         resolve();
       });
     });
   }
 
   private async removeSubscription(entry: SubscriptionEntry): Promise<void> {
-    const set = this.subscriptions.get(entry.filter);
-    if (!set || !set.delete(entry)) return;
-    this.trie.remove(dispatchFilter(entry.filter), entry);
-    if (set.size > 0) return;
-    this.subscriptions.delete(entry.filter);
-    const id = this.idByFilter.get(entry.filter);
-    if (id !== undefined) {
-      this.idByFilter.delete(entry.filter);
-      this.filterById.delete(id);
+    const group = entry.group;
+    if (!group.entries.has(entry)) return;
+    const last = this.subscriptions.remove(entry);
+    if (!last) {
+      // The options merged for the nodes that stay may be narrower now (no local, retain as published).
+      if (this.connected) await this.subscribeAtBroker(group, 'change').catch(() => undefined);
+      return;
     }
     const client = this.client;
     if (!client || !this.connected) return;
-    await new Promise<void>((resolve) => client.unsubscribe(entry.filter, () => resolve()));
-  }
-
-  /** A stable MQTT 5 subscription identifier per filter, so a message goes only to the subscriptions it matched. */
-  private subscriptionId(filter: string): number {
-    let id = this.idByFilter.get(filter);
-    if (id === undefined) {
-      id = this.nextSubscriptionId++;
-      this.idByFilter.set(filter, id);
-      this.filterById.set(id, filter);
-    }
-    return id;
+    await new Promise<void>((resolve) => client.unsubscribe(group.filter, () => resolve()));
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    // MQTT 5 says which subscriptions matched; overlapping filters with different options (retain handling,
-    // no local, shared) then each get exactly what the broker sent for them. 3.1.1 has only the topic to go by.
-    const ids = packet.properties?.subscriptionIdentifier;
-    let entries: Iterable<SubscriptionEntry>;
-    if (ids !== undefined) {
-      const list: SubscriptionEntry[] = [];
-      let unknown = false;
-      for (const id of Array.isArray(ids) ? ids : [ids]) {
-        // With a persistent session the broker keeps the identifiers of an earlier connection, whose numbers may
-        // now name another filter or none: an identifier counts only when its filter matches the topic.
-        const filter = this.filterById.get(id);
-        const set = filter === undefined ? undefined : this.subscriptions.get(filter);
-        if (set && filter !== undefined && filterMatches(dispatchFilter(filter), topic)) list.push(...set);
-        else unknown = true;
-      }
-      // Only stale identifiers (messages queued while offline come before our SUBSCRIBEs): the topic decides.
-      entries = list.length === 0 && unknown ? this.trie.match(topic) : list;
-    } else {
-      entries = this.trie.match(topic);
-    }
-    for (const entry of entries) {
+    for (const entry of this.subscriptions.match(topic, packet)) {
       try {
         entry.handler(topic, payload, packet);
       } catch {
@@ -611,22 +572,6 @@ function toPublishError(err: Error): PublishError {
   }
   if (/connection closed|disconnecting/i.test(err.message)) return new PublishError('CONNECTION_LOST', err.message);
   return new PublishError('PUBLISH_FAILED', err.message);
-}
-
-function dispatchFilter(filter: string): string {
-  const shared = parseSharedFilter(filter);
-  return shared && !('code' in shared) ? shared.filter : filter;
-}
-
-function mergeOptions(list: SubscribeOptions[]): SubscribeOptions {
-  const merged: SubscribeOptions = { qos: 0 };
-  for (const o of list) {
-    if (o.qos > merged.qos) merged.qos = o.qos;
-    if (o.nl) merged.nl = true;
-    if (o.rap) merged.rap = true;
-    if (o.rh !== undefined) merged.rh = merged.rh === undefined ? o.rh : (Math.min(merged.rh, o.rh) as 0 | 1 | 2);
-  }
-  return merged;
 }
 
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {

@@ -115,3 +115,19 @@ export function filterMatches(filter: string, topic: string): boolean {
 export function shorten(s: string, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
+
+/** True when some topic matches both (valid, non-shared) filters. */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    // A wildcard in the first level never matches a `$` topic.
+    const dollarMiss = i === 0 && (((p === '#' || p === '+') && !!q?.startsWith('$')) || ((q === '#' || q === '+') && !!p?.startsWith('$')));
+    if (dollarMiss) return false;
+    if (p === '#' || q === '#') return true; // also the parent level: "a/#" and "a" overlap
+    if (p === undefined || q === undefined) return p === q;
+    if (p !== '+' && q !== '+' && p !== q) return false;
+  }
+}

@@ -1,6 +1,6 @@
 // Subscribe node: validated filters (shared subscriptions included), v5 options, payload decoding, a warning
 // when the access rules do not let this identity read, SUBACK failures shown, and run-time (un)subscribe.
-import type { QoS, SubscribeOptions, Subscription } from '../../lib/mqtt/connection';
+import type { QoS, SubscribeOptions, Subscription, SubscriptionNotice } from '../../lib/mqtt/connection';
 import { checkSubscriptionFilter, shorten } from '../../lib/mqtt/topic-rules';
 import { convertMessage, type PayloadMode } from '../../lib/subscribe/convert';
 import type { BrokerNode } from '../shared/broker-node';
@@ -20,6 +20,11 @@ interface InDef extends NodeDef {
 }
 
 const MODES: PayloadMode[] = ['auto', 'json', 'string', 'buffer'];
+const NOTICE_KEYS: Record<SubscriptionNotice['code'], string> = {
+  NO_LOCAL_LOST: 'noLocalLost',
+  RETAIN_FLAG_AS_PUBLISHED: 'retainAsPublished',
+  SHARED_OVERLAP: 'sharedOverlap',
+};
 const CLOSE_WAIT_MS = 2000;
 
 export = function register(RED: NodeAPI): void {
@@ -84,14 +89,19 @@ export = function register(RED: NodeAPI): void {
     async function subscribe(filter: string, options: SubscribeOptions, atRunTime: boolean): Promise<void> {
       if (subscriptions.has(filter)) await unsubscribe(filter);
       warnIfUnreadable(filter);
-      const sub = connection.subscribe(filter, options, (topic, payload, packet) => {
-        const result = convertMessage(topic, payload, packet, mode);
-        const msg: NodeMessage = { ...result.fields };
-        backToFlow(
-          () => (result.ok ? node.send(msg) : node.error(result.error, msg)),
-          (message) => node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(topic), message })),
-        );
-      });
+      const sub = connection.subscribe(
+        filter,
+        options,
+        (topic, payload, packet) => {
+          const result = convertMessage(topic, payload, packet, mode);
+          const msg: NodeMessage = { ...result.fields };
+          backToFlow(
+            () => (result.ok ? node.send(msg) : node.error(result.error, msg)),
+            (message) => node.error(t('secure-mqtt-in.log.flowThrew', { topic: shorten(topic), message })),
+          );
+        },
+        (notice) => node.warn(t(`secure-mqtt-in.log.${NOTICE_KEYS[notice.code]}`, { filter: notice.other, other: notice.other })),
+      );
       subscriptions.set(filter, sub);
       if (atRunTime) requested.add(filter);
       try {

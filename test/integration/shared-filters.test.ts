@@ -1,0 +1,165 @@
+// Several nodes on one connection and one filter (or overlapping ones), against a real Mosquitto: each node gets
+// what its own options ask for, a node joining later does not replay the retained set to the others, and what
+// the shared broker subscription cannot give a node is said.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { MqttConnection, type SubscribeOptions, type SubscriptionNotice } from '../../src/lib/mqtt/connection';
+import { waitFor } from '../helpers/broker';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+
+interface Node {
+  got: string[];
+  notices: SubscriptionNotice[];
+  unsubscribe(): Promise<void>;
+  ready: Promise<void>;
+}
+
+describe('MqttConnection: nodes sharing a filter', () => {
+  let mosq: RunningMosquitto;
+  let pub: mqtt.MqttClient;
+  let n = 0;
+  before(async () => {
+    mosq = await startMosquitto();
+    pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, protocolVersion: 5 });
+  });
+  after(async () => {
+    await pub.endAsync();
+    await mosq.stop();
+  });
+
+  async function connection(protocolVersion: 4 | 5): Promise<MqttConnection> {
+    const conn = new MqttConnection({ host: '127.0.0.1', port: mosq.port, transport: 'mqtt', protocolVersion, clientId: `shared-${++n}`, keepalive: 30, clean: true });
+    conn.start();
+    await waitFor(() => conn.connected, 5000, 'connected');
+    return conn;
+  }
+
+  function node(conn: MqttConnection, filter: string, options: SubscribeOptions): Node {
+    const got: string[] = [];
+    const notices: SubscriptionNotice[] = [];
+    const sub = conn.subscribe(filter, options, (topic, payload, packet) => got.push(`${topic}=${payload.toString()}${packet.retain ? ' (retained)' : ''}`), (x) => notices.push(x));
+    return { got, notices, ready: sub.ready, unsubscribe: () => sub.unsubscribe() };
+  }
+
+  /** A live message every node on `topic` receives: once it is in, everything sent before it is too. */
+  async function settle(topic: string, nodes: Node[]): Promise<void> {
+    const mark = `mark-${++n}`;
+    await pub.publishAsync(topic, mark, { qos: 1 });
+    await waitFor(() => nodes.every((x) => x.got.includes(`${topic}=${mark}`)), 5000, `${mark} delivered`);
+  }
+
+  async function retained(prefix: string): Promise<void> {
+    await pub.publishAsync(`${prefix}/1`, 'r1', { qos: 1, retain: true });
+    await pub.publishAsync(`${prefix}/2`, 'r2', { qos: 1, retain: true });
+  }
+
+  for (const version of [4, 5] as const) {
+    test(`MQTT ${version === 5 ? '5' : '3.1.1'}: a node joining a filter gets the retained messages, the node already on it not again`, async () => {
+      await retained(`join${version}`);
+      const conn = await connection(version);
+      try {
+        const a = node(conn, `join${version}/#`, { qos: 1 });
+        await a.ready;
+        await settle(`join${version}/live`, [a]);
+        const b = node(conn, `join${version}/#`, { qos: 1 });
+        await b.ready;
+        await settle(`join${version}/live`, [a, b]);
+        const ret = (x: Node): string[] => x.got.filter((m) => m.endsWith('(retained)')).sort();
+        assert.deepEqual(ret(a), [`join${version}/1=r1 (retained)`, `join${version}/2=r2 (retained)`]);
+        assert.deepEqual(ret(b), [`join${version}/1=r1 (retained)`, `join${version}/2=r2 (retained)`]);
+        assert.equal(a.got.length, 4, a.got.join(', '));
+        assert.equal(b.got.length, 3, b.got.join(', '));
+      } finally {
+        await conn.close();
+      }
+    });
+
+    test(`MQTT ${version === 5 ? '5' : '3.1.1'}: nodes deployed together share one SUBSCRIBE and each gets the retained set once`, async () => {
+      await retained(`together${version}`);
+      const conn = await connection(version);
+      try {
+        const nodes = [node(conn, `together${version}/#`, { qos: 1 }), node(conn, `together${version}/#`, { qos: 0 })];
+        await Promise.all(nodes.map((x) => x.ready));
+        await settle(`together${version}/live`, nodes);
+        for (const x of nodes) assert.deepEqual(x.got.filter((m) => m.endsWith('(retained)')).length, 2, x.got.join(', '));
+        assert.equal(mosq.count(new RegExp(`together${version}/# \\(QoS`)), 1, 'one SUBSCRIBE for both nodes');
+      } finally {
+        await conn.close();
+      }
+    });
+  }
+
+  test('MQTT 5: retain handling is per node: "never" on one node does not take the retained messages from the other', async () => {
+    await retained('rh');
+    const conn = await connection(5);
+    try {
+      const never = node(conn, 'rh/#', { qos: 1, rh: 2 });
+      await never.ready;
+      const always = node(conn, 'rh/#', { qos: 1 });
+      await always.ready;
+      await settle('rh/live', [never, always]);
+      assert.deepEqual(never.got, [`rh/live=mark-${n}`]);
+      assert.deepEqual(always.got.filter((m) => m.endsWith('(retained)')).sort(), ['rh/1=r1 (retained)', 'rh/2=r2 (retained)']);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('MQTT 5: no local holds only while every node on the filter asks for it; the node is told, and it holds again once the other leaves', async () => {
+    const conn = await connection(5);
+    try {
+      const quiet = node(conn, 'nl/#', { qos: 1, nl: true });
+      await quiet.ready;
+      const all = node(conn, 'nl/#', { qos: 1 });
+      await all.ready;
+      await conn.publish({ topic: 'nl/own', payload: 'first', qos: 1 });
+      await settle('nl/live', [quiet, all]);
+      assert.ok(all.got.includes('nl/own=first'), `the node without no local gets this connection's publish: ${all.got.join(', ')} ${mosq.log().split('\n').filter((l) => /nl/.test(l)).join('\n')}`);
+      assert.deepEqual(quiet.notices, [{ code: 'NO_LOCAL_LOST', other: 'nl/#' }]);
+      assert.deepEqual(all.notices, []);
+      await all.unsubscribe();
+      await conn.publish({ topic: 'nl/own', payload: 'second', qos: 1 });
+      await settle('nl/live', [quiet]);
+      assert.ok(!quiet.got.includes('nl/own=second'), quiet.got.join(', '));
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('MQTT 5: a shared and a plain subscription on one connection split the stream with another member of the group', async () => {
+    const x = await connection(5);
+    const y = await connection(5);
+    try {
+      const plain = node(x, 'split/#', { qos: 1 });
+      const sharedX = node(x, '$share/g/split/#', { qos: 1 });
+      const sharedY = node(y, '$share/g/split/#', { qos: 1 });
+      await Promise.all([plain.ready, sharedX.ready, sharedY.ready]);
+      for (let i = 0; i < 20; i++) await pub.publishAsync('split/t', String(i), { qos: 1 });
+      await waitFor(() => plain.got.length === 20 && sharedX.got.length + sharedY.got.length === 20, 5000, 'every message once in the group');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(plain.got.length, 20);
+      assert.equal(sharedX.got.length + sharedY.got.length, 20, `x ${sharedX.got.length}, y ${sharedY.got.length}`);
+      assert.deepEqual([...sharedX.got, ...sharedY.got].map((m) => Number(m.split('=')[1])).sort((p, q) => p - q), [...Array(20).keys()]);
+      assert.deepEqual(sharedX.notices, []);
+    } finally {
+      await x.close();
+      await y.close();
+    }
+  });
+
+  test('MQTT 3.1.1: a shared subscription overlapping another filter of the connection is told that it cannot get only its share', async () => {
+    const conn = await connection(4);
+    try {
+      const shared = node(conn, '$share/g/over/+/t', { qos: 1 });
+      const plain = node(conn, 'over/#', { qos: 1 });
+      const apart = node(conn, 'elsewhere/#', { qos: 1 });
+      await Promise.all([shared.ready, plain.ready, apart.ready]);
+      assert.deepEqual(shared.notices, [{ code: 'SHARED_OVERLAP', other: 'over/#' }]);
+      assert.deepEqual(plain.notices, []);
+      assert.deepEqual(apart.notices, []);
+    } finally {
+      await conn.close();
+    }
+  });
+});

@@ -1,0 +1,187 @@
+// The subscription table on its own: merged options, which request's retained messages reach which node, stale
+// identifiers, and filter overlap (checked against filterMatches over every topic of a small alphabet).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { IPublishPacket } from 'mqtt';
+import { mergeOptions, SubscriptionTable, type SubscriptionNotice } from '../../src/lib/mqtt/subscriptions';
+import { filterMatches, filtersOverlap } from '../../src/lib/mqtt/topic-rules';
+
+function packet(topic: string, retain: boolean, id?: number): IPublishPacket {
+  return { cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, dup: false, retain, ...(id === undefined ? {} : { properties: { subscriptionIdentifier: id } }) };
+}
+
+const noop = (): void => undefined;
+
+describe('mergeOptions', () => {
+  test('toward delivering more: highest QoS, no local only when all ask, retain as published when one does', () => {
+    assert.deepEqual(mergeOptions([{ qos: 0, nl: true }, { qos: 2, nl: true }]), { qos: 2, nl: true });
+    assert.deepEqual(mergeOptions([{ qos: 1, nl: true }, { qos: 0 }]), { qos: 1 });
+    assert.deepEqual(mergeOptions([{ qos: 0 }, { qos: 0, rap: true }]), { qos: 0, rap: true });
+  });
+});
+
+describe('SubscriptionTable, MQTT 3.1.1', () => {
+  test('a node joining gets the retained messages from its SUBACK on; before it, both nodes do (nothing is lost)', () => {
+    const table = new SubscriptionTable(4);
+    table.connected(false, false);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    const first = table.plan(a.group, 'connect');
+    assert.ok(first);
+    table.granted(first, 1);
+    assert.deepEqual(table.match('t/x', packet('t/x', true)), [a]);
+    const b = table.add('t/#', { qos: 1 }, noop);
+    const join = table.plan(b.group, 'join');
+    assert.ok(join, 'a 3.1.1 newcomer needs a SUBSCRIBE for its retained messages');
+    assert.deepEqual(table.match('t/x', packet('t/x', true)), [a, b], 'before the SUBACK a retained message may still be the first node\'s');
+    table.granted(join, 1);
+    assert.deepEqual(table.match('t/x', packet('t/x', true)), [b]);
+    assert.deepEqual(table.match('t/x', packet('t/x', false)), [a, b]);
+  });
+
+  test('a node leaving with a lower QoS sends nothing (a 3.1.1 SUBSCRIBE would replay the retained set)', () => {
+    const table = new SubscriptionTable(4);
+    table.connected(false, false);
+    const a = table.add('t/#', { qos: 0 }, noop);
+    const b = table.add('t/#', { qos: 2 }, noop);
+    const req = table.plan(a.group, 'connect');
+    assert.equal(req?.options.qos, 2);
+    table.granted(req, 2);
+    assert.equal(table.remove(b), false);
+    assert.equal(table.plan(a.group, 'change'), undefined);
+  });
+});
+
+describe('SubscriptionTable, MQTT 5 with identifiers', () => {
+  test('a joining node that wants retained messages gets a new identifier; the old one still reaches the first node', () => {
+    const table = new SubscriptionTable(5);
+    table.connected(false, true);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    const first = table.plan(a.group, 'connect');
+    assert.ok(first?.id !== undefined);
+    assert.equal(first.options.rh, 0);
+    table.granted(first, 1);
+    const b = table.add('t/#', { qos: 1 }, noop);
+    const join = table.plan(b.group, 'join');
+    assert.ok(join?.id !== undefined && join.id !== first.id);
+    table.granted(join, 1);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [a]);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, join.id)), [b]);
+    assert.deepEqual(table.match('t/x', packet('t/x', false, join.id)), [a, b]);
+    assert.deepEqual(table.match('t/x', packet('t/x', false, first.id)), [a, b]);
+  });
+
+  test('a node that never wants retained messages joins without a SUBSCRIBE when the options stay the same', () => {
+    const table = new SubscriptionTable(5);
+    table.connected(false, true);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    const first = table.plan(a.group, 'connect');
+    assert.ok(first);
+    table.granted(first, 1);
+    const b = table.add('t/#', { qos: 1, rh: 2 }, noop);
+    assert.equal(table.plan(b.group, 'join'), undefined);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [a]);
+  });
+
+  test('at a reconnect with the session kept, "only new subscriptions" nodes get no retained messages, "always" ones do', () => {
+    const table = new SubscriptionTable(5);
+    const once = table.add('t/#', { qos: 1, rh: 1 }, noop);
+    const always = table.add('t/#', { qos: 1 }, noop);
+    table.connected(true, true);
+    const req = table.plan(once.group, 'connect');
+    assert.ok(req);
+    assert.equal(req.options.rh, 0);
+    table.granted(req, 1);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, req.id)), [always]);
+    table.connected(false, true);
+    const fresh = table.plan(once.group, 'connect');
+    assert.ok(fresh);
+    table.granted(fresh, 1);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, fresh.id)), [once, always]);
+  });
+
+  test('no local and retain as published changes replace the subscription (Mosquitto ignores them in a second SUBSCRIBE)', () => {
+    const table = new SubscriptionTable(5);
+    table.connected(false, true);
+    const notices: SubscriptionNotice[] = [];
+    const a = table.add('t/#', { qos: 1, nl: true }, noop, (n) => notices.push(n));
+    const first = table.plan(a.group, 'connect');
+    assert.ok(first);
+    assert.equal(first.replace, false);
+    table.granted(first, 1);
+    const b = table.add('t/#', { qos: 1, rh: 2 }, noop);
+    const join = table.plan(b.group, 'join');
+    assert.ok(join);
+    assert.equal(join.replace, true);
+    assert.equal(join.options.rh, 2, 'nobody wants the retained set again');
+    assert.equal(join.options.nl, undefined);
+    assert.deepEqual(notices, [{ code: 'NO_LOCAL_LOST', other: 't/#' }]);
+    table.granted(join, 1);
+    table.remove(b);
+    const change = table.plan(a.group, 'change');
+    assert.equal(change?.options.nl, true);
+    assert.equal(change?.replace, true);
+    assert.equal(notices.length, 1, 'said once');
+  });
+
+  test('an identifier of an earlier session that names no matching filter falls back to the topic', () => {
+    const table = new SubscriptionTable(5);
+    table.connected(true, true);
+    const a = table.add('pub/#', { qos: 1 }, noop);
+    const req = table.plan(a.group, 'connect');
+    assert.ok(req);
+    table.granted(req, 1);
+    assert.deepEqual(table.match('pub/x', packet('pub/x', false, 999)), [a]);
+    assert.deepEqual(table.match('priv/x', packet('priv/x', false, req.id)), []);
+  });
+
+  test('identifiers kept per filter are bounded, and a removed filter frees its identifiers', () => {
+    const table = new SubscriptionTable(5);
+    table.connected(false, true);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    let req = table.plan(a.group, 'connect');
+    assert.ok(req);
+    table.granted(req, 1);
+    const entries = [a];
+    for (let i = 0; i < 20; i++) {
+      const e = table.add('t/#', { qos: 1 }, noop);
+      entries.push(e);
+      req = table.plan(e.group, 'join');
+      assert.ok(req);
+      table.granted(req, 1);
+    }
+    assert.ok(a.group.ids.length <= 8);
+    for (const e of entries) table.remove(e);
+    assert.deepEqual(table.match('t/x', packet('t/x', false, req.id)), []);
+  });
+});
+
+describe('filtersOverlap', () => {
+  const levels = ['a', 'b', '$x', '+', '#'];
+  const topicLevels = ['a', 'b', '$x', 'c'];
+  const filters: string[] = [];
+  const grow = (prefix: string[], depth: number): void => {
+    if (prefix.length > 0) filters.push(prefix.join('/'));
+    if (depth === 0 || prefix.at(-1) === '#') return;
+    for (const l of levels) grow([...prefix, l], depth - 1);
+  };
+  grow([], 3);
+  const topics: string[] = [];
+  const growTopic = (prefix: string[], depth: number): void => {
+    if (prefix.length > 0) topics.push(prefix.join('/'));
+    if (depth === 0) return;
+    for (const l of topicLevels) growTopic([...prefix, l], depth - 1);
+  };
+  growTopic([], 4);
+
+  test('agrees with "some topic matches both" for every pair of filters up to three levels', () => {
+    let checked = 0;
+    for (const f of filters) {
+      for (const g of filters) {
+        const witness = topics.some((t) => filterMatches(f, t) && filterMatches(g, t));
+        assert.equal(filtersOverlap(f, g), witness, `${f} vs ${g}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 10000);
+  });
+});
