@@ -207,4 +207,25 @@ describe('secure-mqtt-in', () => {
     const line = logLines('overlaps "overlap/#"')[0];
     assert.match(line, /MQTT 5 or another connection/);
   });
+  for (const version of ['4', '5']) {
+    test(`MQTT ${version === '5' ? '5' : '3.1.1'}: two nodes deployed on one filter each get the retained messages once`, async () => {
+      await pub.publishAsync(`twice${version}/1`, 'r1', { qos: 1, retain: true });
+      await pub.publishAsync(`twice${version}/2`, 'r2', { qos: 1, retain: true });
+      const flow = subFlow(mosq.port, { topic: `twice${version}/#` }, version);
+      flow.push({ id: 's2', type: 'secure-mqtt-in', broker: 'b1', qos: '1', topic: `twice${version}/#`, wires: [['sink2']] }, { id: 'sink2', type: 'helper' });
+      await helper.load(modules, flow);
+      const one = sink();
+      const two = sink('sink2');
+      await subscribed();
+      await waitFor(() => one.length >= 2 && two.length >= 2, 5000, 'retained messages');
+      await pub.publishAsync(`twice${version}/live`, 'x', { qos: 1 });
+      await waitFor(() => one.length >= 3 && two.length >= 3, 5000, 'the live message');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(one.map((m) => m.topic).sort(), [`twice${version}/1`, `twice${version}/2`, `twice${version}/live`]);
+      assert.deepEqual(two.map((m) => m.topic).sort(), [`twice${version}/1`, `twice${version}/2`, `twice${version}/live`]);
+      await helper.unload();
+      await pub.publishAsync(`twice${version}/1`, '', { qos: 1, retain: true });
+      await pub.publishAsync(`twice${version}/2`, '', { qos: 1, retain: true });
+    });
+  }
 });
