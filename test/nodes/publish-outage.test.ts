@@ -62,6 +62,31 @@ describe('secure-mqtt-out: outages', () => {
     await w.close();
   });
 
+  test('MQTT 5 message expiry counts the time in the queue: a lapsed message is EXPIRED on output 2, the rest go with what is left', async () => {
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'expiry/x', qos: '1' }, { clientId: 'expiry-1', protocolVersion: '5' }));
+    const c = collect();
+    const p1 = await connected();
+    await rig.mosq.stop();
+    await waitFor(() => !brokerUp(), 5000, 'outage noticed');
+    p1.receive({ payload: 'short', messageExpiry: 1 });
+    p1.receive({ payload: 'long', messageExpiry: 60 });
+    p1.receive({ payload: 'forever' });
+    await new Promise((r) => setTimeout(r, 2100));
+    await rig.mosq.start();
+    const w = await watch(rig.mosq.port, 'expiry/#', { clientId: 'expiry-watch', protocolVersion: 5 });
+    await waitFor(() => c.ok.length === 2 && c.notSent.length === 1, 10000, 'two sent, one expired');
+    await waitFor(() => w.received.length === 2, 5000, 'two delivered');
+    assert.deepEqual(w.received.map((m) => m.payload.toString()), ['long', 'forever']);
+    const left = w.received[0].packet.properties?.messageExpiryInterval ?? 0;
+    assert.ok(left >= 55 && left <= 58, `the interval left after about two seconds queued: ${left}`);
+    assert.equal(w.received[1].packet.properties?.messageExpiryInterval, undefined);
+    assert.equal(c.notSent[0].payload, 'short');
+    assert.equal((c.notSent[0].error as { code: string }).code, 'EXPIRED');
+    assert.equal(c.caught.length, 0, 'a lifetime the message set is no error');
+    await waitFor(() => c.completed.length === 3, 5000, 'every message completed');
+    await w.close();
+  });
+
   test('reject policy: a message that does not fit is an error a Catch node sees', async () => {
     await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'limits/y', qos: '0', queueMax: '3', overflow: 'reject' }, { clientId: 'limits-2' }));
     const c = collect();

@@ -3,6 +3,7 @@
 import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
+import { agedRequest } from './expiry';
 import { publishPacketSize } from './packet-size';
 import type { NotSent } from './types';
 
@@ -26,6 +27,8 @@ interface Item<T> {
   losses: number;
   /** When it was last handed to the transport (Date.now()). */
   sentAt?: number;
+  /** When it was accepted (Date.now()), for its MQTT 5 Message Expiry. */
+  at: number;
 }
 
 export interface PublisherEvents<T> {
@@ -103,7 +106,8 @@ export class Publisher<T> {
   ) {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.outbox = new Outbox(limits);
-    const restored = (spool?.load() ?? []).map((m): Item<T> => ({ ...m, ctx: undefined, spooled: true, losses: 0 }));
+    const loadedAt = Date.now();
+    const restored = (spool?.load() ?? []).map((m): Item<T> => ({ ...m, at: m.at ?? loadedAt, ctx: undefined, spooled: true, losses: 0 }));
     this.outbox.giveBackAll(restored);
     for (const m of restored) this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
@@ -115,7 +119,7 @@ export class Publisher<T> {
       this.events.notSent(ctx, { code: 'CLOSED', message: 'publisher is closing' }, request);
       return;
     }
-    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0 };
+    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, at: Date.now() };
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
     if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
@@ -204,9 +208,18 @@ export class Publisher<T> {
   }
 
   private send(item: Item<T>): void {
+    const now = Date.now();
+    const request = agedRequest(item.request, item.at, now);
+    if (!request) {
+      this.settle(item);
+      this.stats.dropped++;
+      const interval = item.request.properties?.messageExpiryInterval ?? 0;
+      this.events.notSent(item.ctx, { code: 'EXPIRED', message: `its message expiry interval (${interval} s) passed while it waited to be sent` }, item.request);
+      return;
+    }
     const max = this.transport.maximumPacketSize;
     if (max !== undefined) {
-      const size = publishPacketSize(item.request, this.transport.protocolVersion ?? 5);
+      const size = publishPacketSize(request, this.transport.protocolVersion ?? 5);
       if (size > max) {
         // Sent, it would make the broker close the connection; sent again after every reconnect, for ever.
         this.settle(item);
@@ -216,9 +229,9 @@ export class Publisher<T> {
       }
     }
     this.inFlight++;
-    item.sentAt = Date.now();
+    item.sentAt = now;
     this.lossNoted = false; // only sent on a live connection: a later loss is a new one
-    this.transport.send(item.request, (err, outcome) => {
+    this.transport.send(request, (err, outcome) => {
       this.inFlight--;
       if (err) this.onFailure(item, err);
       else {

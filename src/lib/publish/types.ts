@@ -11,6 +11,7 @@ export const NOT_SENT_CODES = [
   'PUBLISH_FAILED',
   'CLOSED',
   'TOO_LARGE',
+  'EXPIRED',
 ] as const;
 export type NotSentCode = (typeof NOT_SENT_CODES)[number];
 

@@ -21,6 +21,8 @@ export interface SpooledMessage {
   seq: number;
   request: PublishRequest;
   bytes: number;
+  /** When the message was accepted (ms since the epoch): its MQTT 5 Message Expiry counts from then. */
+  at?: number;
 }
 
 /** The file operations the spool uses; tests pass one that fails like a full or broken disk. */
@@ -60,12 +62,14 @@ interface Record {
   q: 0 | 1 | 2;
   r: boolean;
   o?: StoredProps;
+  a?: number;
 }
 
 type StoredProps = Omit<NonNullable<PublishRequest['properties']>, 'correlationData'> & { correlationData?: string };
 
 interface Entry {
   request: PublishRequest;
+  at: number | undefined;
   /** Bytes of its record in the messages file. */
   size: number;
 }
@@ -124,7 +128,7 @@ export class DiskSpool {
       this.skippedRecords += tooLong;
     }
     const loaded = [...found.values()].sort((a, b) => a.seq - b.seq);
-    for (const m of loaded) this.pending.set(m.seq, { request: m.request, size: 0 });
+    for (const m of loaded) this.pending.set(m.seq, { request: m.request, at: m.at, size: 0 });
     try {
       // Start afresh with only what is still pending, so the files do not grow across restarts.
       this.rewrite();
@@ -161,7 +165,7 @@ export class DiskSpool {
       this.fail(err);
       return false;
     }
-    this.pending.set(m.seq, { request: m.request, size });
+    this.pending.set(m.seq, { request: m.request, at: m.at, size });
     this.pendingBytes += size;
     this.fileBytes += size;
     return true;
@@ -228,7 +232,7 @@ export class DiskSpool {
     try {
       let batch = '';
       for (const [seq, entry] of this.pending) {
-        const line = JSON.stringify(toRecord({ seq, request: entry.request, bytes: 0 })) + '\n';
+        const line = JSON.stringify(toRecord({ seq, request: entry.request, bytes: 0, at: entry.at })) + '\n';
         entry.size = Buffer.byteLength(line);
         written += entry.size;
         batch += line;
@@ -376,6 +380,8 @@ function toRecord(m: SpooledMessage): Record {
   if (r.properties) {
     const { correlationData, ...rest } = r.properties;
     rec.o = correlationData ? { ...rest, correlationData: correlationData.toString('base64') } : rest;
+    // Only an expiring message needs its age: every record stays as short as it can be.
+    if (rest.messageExpiryInterval !== undefined && m.at !== undefined) rec.a = m.at;
   }
   return rec;
 }
@@ -387,7 +393,9 @@ function fromRecord(rec: Record): SpooledMessage {
     const { correlationData, ...rest } = rec.o;
     request.properties = correlationData ? { ...rest, correlationData: Buffer.from(correlationData, 'base64') } : rest;
   }
-  return { seq: rec.s, request, bytes: payload.length + Buffer.byteLength(rec.t) };
+  const m: SpooledMessage = { seq: rec.s, request, bytes: payload.length + Buffer.byteLength(rec.t) };
+  if (rec.a !== undefined) m.at = rec.a;
+  return m;
 }
 
 /** A record as written by toRecord, or undefined: a damaged or foreign line is skipped rather than sent. */
@@ -400,11 +408,12 @@ function parseRecord(line: string): Record | undefined {
     return undefined; // a torn line (power cut mid-write)
   }
   if (!isPlainObject(v)) return undefined;
-  const { s, t, p, q, r, o } = v;
+  const { s, t, p, q, r, o, a } = v;
   // The seq orders messages and names them in the settled file: only an exact integer can do either.
   if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) return undefined;
   if (typeof t !== 'string' || typeof p !== 'string') return undefined;
   if (q !== 0 && q !== 1 && q !== 2) return undefined;
   if (o !== undefined && (!isPlainObject(o) || (o.correlationData !== undefined && typeof o.correlationData !== 'string'))) return undefined;
-  return { s, t, p, q, r: r === true, ...(o ? { o: o as StoredProps } : {}) };
+  if (a !== undefined && (typeof a !== 'number' || !Number.isFinite(a))) return undefined;
+  return { s, t, p, q, r: r === true, ...(o ? { o: o as StoredProps } : {}), ...(a !== undefined ? { a } : {}) };
 }

@@ -127,7 +127,8 @@ export = function register(RED: NodeAPI): void {
       p.msg.error = { ...error };
       backToFlow(() => {
         p.send([null, p.msg]);
-        if (error.code === 'QUEUE_FULL' && overflow !== 'reject') p.done();
+        // A drop the overflow policy chose, or a lifetime the message itself set, is no failure of the flow.
+        if ((error.code === 'QUEUE_FULL' && overflow !== 'reject') || error.code === 'EXPIRED') p.done();
         else p.done(new Error(`${short(error.code)}: ${error.message}${error.rule ? ` (${error.rule})` : ''}`));
       }, flowThrew);
     }
