@@ -170,6 +170,15 @@ describe('BME280 driver against the register-level simulator', () => {
     assert.ok(after2 < after1, `second reading used ${after2} transfers, first ${after1}`);
   });
 
+  test('a chip left in normal mode with the IIR filter on (by another program) is put to sleep and its filter turned off', async () => {
+    const { sim, driver } = rig({}, new FixedEnvironment(), { variant: 'BMP280', calibration: DATASHEET, raw: { adcT: 519888, adcP: 415148 } });
+    sim.regs[0xf4] = 0x27; // normal mode, x1 oversampling
+    sim.regs[0xf5] = 0xb0; // 1000 ms standby, filter coefficient 16
+    const r = await driver.read();
+    assert.equal(sim.regs[0xf5], 0x00, 'filter and standby cleared');
+    assert.equal(r.values.temperature, 25.08);
+  });
+
   test('a wrong chip id is an error naming the id, and no value', async () => {
     const { driver } = rig({ chipId: 0x61 });
     const err = await rejects(driver.read());

@@ -78,7 +78,12 @@ export class Bme280Sim implements I2cDeviceModel {
       if (value === 0xb6) this.regs.fill(0, 0xf2, 0xf6);
       return;
     }
-    if (reg === 0xf2 || reg === 0xf5) {
+    if (reg === 0xf5) {
+      // Datasheet §5.4.6: writes to config in normal mode may be ignored (this model always ignores them).
+      if ((this.regs[0xf4] & 0x03) !== 0x03) this.regs[reg] = value;
+      return;
+    }
+    if (reg === 0xf2) {
       this.regs[reg] = value;
       return;
     }

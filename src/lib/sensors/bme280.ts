@@ -8,7 +8,7 @@ import type { Reading } from './reading';
 
 export const BME280_ADDRESSES = [0x76, 0x77] as const;
 const CHIP_IDS: Record<number, 'BME280' | 'BMP280'> = { 0x60: 'BME280', 0x58: 'BMP280', 0x56: 'BMP280', 0x57: 'BMP280' };
-const REG = { id: 0xd0, ctrlHum: 0xf2, status: 0xf3, ctrlMeas: 0xf4, data: 0xf7, calib1: 0x88, calib2: 0xe1 } as const;
+const REG = { id: 0xd0, ctrlHum: 0xf2, status: 0xf3, ctrlMeas: 0xf4, config: 0xf5, data: 0xf7, calib1: 0x88, calib2: 0xe1 } as const;
 const OSRS_X1 = 1;
 const MEASURING = 0x08;
 // Datasheet maximum for x1 oversampling of all three channels is about 9.3 ms.
@@ -39,6 +39,11 @@ export class Bme280 {
         bus: this.bus.busNumber,
       });
     }
+    // The chip keeps its registers until power is cut: another program (or a board's boot script) may have left it in
+    // normal mode with the IIR filter on, which would smooth and delay every reading here. Sleep first: the datasheet
+    // says config writes in normal mode may be ignored. Then filter off, as the compensation here assumes.
+    await this.bus.writeRegister(this.address, REG.ctrlMeas, 0x00);
+    await this.bus.writeRegister(this.address, REG.config, 0x00);
     const tp = await this.bus.readRegisters(this.address, REG.calib1, 26);
     const hum = model === 'BME280' ? await this.bus.readRegisters(this.address, REG.calib2, 7) : undefined;
     return { model, calibration: parseCalibration(tp, hum) };
