@@ -196,3 +196,24 @@ test('batch entries: NaN, Infinity, binary and unserialisable payloads are refus
   const num = batchEntry(5, 'lines');
   assert.equal(num.ok, false);
 });
+
+test('heartbeat: a sensor that stops sending gets one more heartbeat, then none; its next reading passes and they resume', () => {
+  const clock = new ManualClock(1000);
+  const beats: Reading[] = [];
+  const d = new Deadband({ mode: 'absolute', band: 1, heartbeatMs: 60000 }, clock, (x) => beats.push(x));
+  d.offer(r({ t: 20 }, { sensor: 's', timestamp: T0 }));
+  // Readings every 30 s inside the band: a heartbeat every minute, for as long as they come.
+  for (let i = 1; i <= 20; i++) {
+    clock.advance(30000);
+    assert.equal(d.offer(r({ t: 20.1 }, { sensor: 's', timestamp: T0 + i * 30000 })), undefined);
+  }
+  assert.equal(beats.length, 10);
+  // Then the sensor dies: a day of silence.
+  clock.advance(24 * 3600 * 1000);
+  assert.equal(beats.length, 11, 'one heartbeat after the last reading, not 1,440');
+  assert.equal(clock.timers, 0, 'no timer left running for a silent sensor');
+  assert.deepEqual(values(d.offer(r({ t: 20.1 }, { sensor: 's' }))), { t: 20.1 }, 'back: its first reading passes');
+  clock.advance(60000);
+  assert.equal(beats.length, 12, 'and the heartbeats resume');
+  d.close();
+});

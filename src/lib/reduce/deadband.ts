@@ -34,6 +34,8 @@ interface Tracked {
   sentAt: number;
   latest: ReadingValue;
   latestAt: number;
+  /** When a reading last came (clock time): heartbeats stop once the measurement has been silent two periods. */
+  offeredAt: number;
   unit?: string;
   /** The output topic its heartbeats go to: kept with the measurement, so it is forgotten only with it. */
   topic?: string;
@@ -85,7 +87,7 @@ export class Deadband {
       const t = this.tracked.get(key);
       const unit = r.units.get(name);
       if (!t) {
-        const fresh: Tracked = { group: { device: r.device, sensor: r.sensor, metadata: r.metadata }, name, sent: value, sentAt: now, latest: value, latestAt: r.timestamp };
+        const fresh: Tracked = { group: { device: r.device, sensor: r.sensor, metadata: r.metadata }, name, sent: value, sentAt: now, latest: value, latestAt: r.timestamp, offeredAt: now };
         if (unit !== undefined) fresh.unit = unit;
         if (topic !== undefined) fresh.topic = topic;
         this.track(key, fresh);
@@ -94,6 +96,7 @@ export class Deadband {
       }
       t.latest = value;
       t.latestAt = r.timestamp;
+      t.offeredAt = now;
       t.group = { device: r.device, sensor: r.sensor, metadata: r.metadata };
       if (unit !== undefined) t.unit = unit;
       if (topic !== undefined) t.topic = topic;
@@ -130,6 +133,14 @@ export class Deadband {
     // A heartbeat is not a sign of use: only readings keep a measurement from being forgotten.
     const t = this.tracked.peek(key);
     if (!t) return;
+    const heartbeatMs = this.o.heartbeatMs ?? 0;
+    if (this.clock.now() - t.offeredAt >= 2 * heartbeatMs) {
+      // No reading for two periods (one of slack for a sensor that reads about as often as the heartbeat): the sensor
+      // may be gone, and repeating its last value would hide that. Its next reading passes at once (silent too long)
+      // and starts the heartbeats again.
+      t.timer = undefined;
+      return;
+    }
     t.sent = t.latest;
     t.sentAt = this.clock.now();
     this.schedule(key, t);
