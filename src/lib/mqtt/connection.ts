@@ -1,6 +1,7 @@
 // One MQTT connection shared by every node of a broker config: reconnect with backoff, decoded failures,
 // publishes that settle with the broker's answer, and subscriptions dispatched through a topic trie.
 import { EventEmitter } from 'node:events';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import mqtt, {
   type IConnackPacket,
   type IDisconnectPacket,
@@ -543,7 +544,16 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       if (s.will.properties && s.protocolVersion === 5) opts.will.properties = s.will.properties;
     }
     if (s.transport === 'mqtts' || s.transport === 'wss') {
-      const tls = { ...(s.tls ?? {}), rejectUnauthorized: s.tls?.rejectUnauthorized !== false };
+      // The name is checked against what the user configured, not what reaches tls.connect: through a SOCKS proxy
+      // (MQTTJS_SOCKS_PROXY in the environment) MQTT.js leaves the host out, and Node then checks an IP-addressed
+      // broker's certificate against "localhost".
+      const expected = s.tls?.servername || s.host;
+      const check = s.tls?.checkServerIdentity ?? checkServerIdentity;
+      const tls = {
+        ...(s.tls ?? {}),
+        rejectUnauthorized: s.tls?.rejectUnauthorized !== false,
+        checkServerIdentity: (_name: string, cert: PeerCertificate) => check(expected, cert),
+      };
       Object.assign(opts, tls);
       // For wss MQTT.js passes on only the CA, certificate, key and passphrase; server name, ALPN and the minimum
       // TLS version would be dropped without wsOptions.
