@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
+import { isNodeDeathTopic, SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
 import { decodeSparkplug, encodeSparkplug, toNumber, type SparkplugPayload } from '../../src/lib/formats/sparkplug-codec';
 import type { FormatOptions, OutMessage } from '../../src/lib/formats/types';
 import { reading } from './fixtures';
@@ -143,4 +143,29 @@ test('ids with / + # are refused; "bdSeq" cannot be a node metric', () => {
   assert.ok(SparkplugEdgeNode.create({ format: 'sparkplug', spGroup: 'g', device: 'dev-1' }).ok, 'the node device is the default edge node id');
   const out = edge().format(reading({ payload: { bdSeq: 3 }, timestamp: SPEC_TS }));
   assert.equal(out.ok, false);
+});
+
+test('a new MQTT session: births with the new bdSeq and every known metric, seq from 0, and an NDEATH to match', () => {
+  const e = edge({ spBdSeq: 7 });
+  assert.equal(e.hasBorn, false);
+  send(e, { t: 1 });
+  send(e, { t: 2 });
+  assert.equal(e.hasBorn, true);
+  const again = e.newSession(8);
+  assert.ok(again.ok);
+  const [birth] = again.value;
+  assert.equal(birth.topic, 'spBv1.0/Sparkplug B Devices/NBIRTH/Raspberry Pi');
+  const d = decode(birth);
+  assert.equal(d.seq, 0);
+  assert.deepEqual(d.metrics.map((m) => [m.name, m.value]), [['bdSeq', 8], ['Node Control/Rebirth', false], ['t', 2]]);
+  assert.equal(decode(e.death(SPEC_TS)).metrics[0].value, 8);
+  assert.equal(decode(send(e, { t: 3 })[0]).seq, 1, 'data goes on from the new birth');
+  assert.equal(e.newSession(256).ok, false);
+});
+
+test('NDEATH topics are told apart from other Sparkplug and MQTT topics', () => {
+  assert.equal(isNodeDeathTopic('spBv1.0/plant/NDEATH/edge-1'), true);
+  assert.equal(isNodeDeathTopic('spBv1.0/plant/NDEATH/edge-1/device'), false);
+  assert.equal(isNodeDeathTopic('spBv1.0/plant/NBIRTH/edge-1'), false);
+  assert.equal(isNodeDeathTopic('status/offline'), false);
 });

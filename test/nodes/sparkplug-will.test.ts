@@ -6,6 +6,7 @@ import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
 import { watch } from '../helpers/mqtt-watch';
 import { runtimeWithBroker } from '../helpers/runtime-with-broker';
+import { startProxy } from '../helpers/tcp-proxy';
 
 interface SparkplugCodec {
   decodePayload(b: Buffer): { metrics?: Array<{ name?: string; value?: unknown }> };
@@ -49,5 +50,46 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     assert.equal(bdSeqOf(death.payload), seq);
     await thief.endAsync();
     await w.close();
+  });
+
+  test('a lost connection is a new session: the edge node is born again with the next bdSeq, and the Will follows it', async () => {
+    const proxy = await startProxy(rig.mosq.port);
+    const w = await watch(rig.mosq.port, 'spBv1.0/#');
+    try {
+      await helper.load(
+        [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
+        [
+          { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-2', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
+          { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-2', spDevice: '', wires: [['p1'], []] },
+          { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
+        ],
+      );
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
+      const births = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-2');
+      const deaths = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-2');
+      await waitFor(() => births().length === 1, 10000, 'NBIRTH');
+      const first = bdSeqOf(births()[0].payload);
+
+      proxy.cutAll(); // no DISCONNECT: the broker publishes the Will
+      await waitFor(() => deaths().length === 1, 10000, 'NDEATH of the first session');
+      assert.equal(bdSeqOf(deaths()[0].payload), first);
+      await waitFor(() => births().length === 2, 10000, 'NBIRTH of the new session, without a new reading');
+      const second = bdSeqOf(births()[1].payload);
+      assert.equal(second, (first + 1) % 256);
+      const metrics = codec.decodePayload(births()[1].payload).metrics?.map((m) => m.name);
+      assert.ok(metrics?.includes('temperature'), `the birth carries the known metrics: ${metrics?.join(', ')}`);
+
+      await waitFor(() => brokerUp(), 5000, 'connected again');
+      await sleep(300); // the Will swap's reconnect is done
+      proxy.cutAll();
+      await waitFor(() => deaths().length === 2, 10000, 'NDEATH of the second session');
+      assert.equal(bdSeqOf(deaths()[1].payload), second, 'the Will carries the bdSeq of the birth that went before it');
+      await waitFor(() => births().length === 3, 10000, 'and a birth for the third session');
+    } finally {
+      await helper.unload();
+      await w.close();
+      await proxy.close();
+    }
   });
 });

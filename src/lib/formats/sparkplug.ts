@@ -9,6 +9,11 @@ import { decodeSparkplug, encodeSparkplug, type SparkplugMetric } from './sparkp
 export const SPARKPLUG_NAMESPACE = 'spBv1.0';
 export const REBIRTH_METRIC = 'Node Control/Rebirth';
 
+/** An edge node's NDEATH topic, as a Will carries it: spBv1.0/<group>/NDEATH/<edge node>. */
+export function isNodeDeathTopic(topic: string): boolean {
+  return /^spBv1\.0\/[^/+#]+\/NDEATH\/[^/+#]+$/.test(topic);
+}
+
 type MessageType = 'NBIRTH' | 'NDEATH' | 'NDATA' | 'DBIRTH' | 'DDATA' | 'NCMD';
 
 function checkId(id: string, what: string): Result<string> {
@@ -33,9 +38,33 @@ export class SparkplugEdgeNode implements Formatter {
     readonly group: string,
     readonly edgeNode: string,
     readonly device: string | undefined,
-    readonly bdSeq: number,
+    private bdSeqValue: number,
     private readonly now: () => number,
   ) {}
+
+  /** The birth/death sequence number of the current (or next) session. */
+  get bdSeq(): number {
+    return this.bdSeqValue;
+  }
+
+  /** Whether an NBIRTH has been made: only then is there a session to start again. */
+  get hasBorn(): boolean {
+    return this.born;
+  }
+
+  /**
+   * Births for a new MQTT session (Sparkplug: every CONNECT has a new bdSeq, and its NBIRTH comes first), with every
+   * metric known so far. The NDEATH from death() then carries the new bdSeq too.
+   */
+  newSession(bdSeq: number): Result<OutMessage[]> {
+    if (!Number.isInteger(bdSeq) || bdSeq < 0 || bdSeq > 255) return fail('BAD_OPTION', 'bdSeq must be 0..255', 'spBdSeq');
+    this.bdSeqValue = bdSeq;
+    try {
+      return ok(this.births(this.now()));
+    } catch (err) {
+      return fail('ENCODE_FAILED', `Sparkplug encoding failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   static create(o: FormatOptions, now: () => number = Date.now): Result<SparkplugEdgeNode> {
     const group = checkId(o.spGroup?.trim() ?? '', 'group id');

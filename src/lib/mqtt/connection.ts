@@ -146,6 +146,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     return this.settings.clientId;
   }
 
+  /** The Will the next (or current) CONNECT carries. */
+  get will(): LifecycleMessage | undefined {
+    return this.settings.will;
+  }
+
   /** The broker's v5 Receive Maximum: how many QoS 1/2 publishes it accepts unacknowledged. */
   get receiveMaximum(): number | undefined {
     return this.serverReceiveMaximum;

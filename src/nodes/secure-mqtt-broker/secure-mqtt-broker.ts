@@ -9,6 +9,8 @@ import type { AccessChecker } from '../../lib/acl/types';
 import { MqttConnection, type StateChange } from '../../lib/mqtt/connection';
 import { isTlsTransport, parseTransport, stableClientId } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
+import { isNodeDeathTopic } from '../../lib/formats/sparkplug';
+import { requestRebirth } from '../shared/sparkplug-rebirth';
 import { connectionStatus, reasonText } from '../shared/connection-status';
 import { messages } from '../shared/messages';
 import enUS from './locales/en-US/secure-mqtt-broker.json';
@@ -99,6 +101,23 @@ export = function register(RED: NodeAPI): void {
       for (const u of users) u.status(s);
     };
 
+    // A connection that was up and came back is a new session, and the broker has published the NDEATH Will: a
+    // Sparkplug edge node must be born again. A Will swap's reconnect passes through 'connecting' only.
+    let wasUp = false;
+    let lost = false;
+    const sparkplugSession = (change: StateChange): void => {
+      if (change.state === 'disconnected' && wasUp) lost = true;
+      if (change.state !== 'connected') return;
+      wasUp = true;
+      if (!lost) return;
+      lost = false;
+      const will = this.connection?.will;
+      if (will && isNodeDeathTopic(will.topic)) {
+        this.log(t('secure-mqtt-broker.log.sparkplugRebirth', { topic: will.topic }));
+        requestRebirth(will.topic);
+      }
+    };
+
     if (problems.length > 0) {
       this.connection = undefined;
       this.error(`${this.endpoint}: ${problems.join('; ')}`);
@@ -109,7 +128,10 @@ export = function register(RED: NodeAPI): void {
       if (tlsUnverified) {
         this.warn(t('secure-mqtt-broker.log.tlsOff', { endpoint: this.endpoint }));
       }
-      connection.on('state', (change: StateChange) => fanOut(connectionStatus(change, tlsUnverified, t)));
+      connection.on('state', (change: StateChange) => {
+        fanOut(connectionStatus(change, tlsUnverified, t));
+        sparkplugSession(change);
+      });
       connection.on('failure', (reason) => this.warn(`${this.endpoint}: ${reasonText(reason, t)}`));
       connection.on('subscribeFailed', (_filter, err) => this.warn(`${this.endpoint}: ${err.message}`));
     }

@@ -6,6 +6,8 @@ import type { TelemetryError } from '../../lib/formats/errors';
 import type { FormatName, FormatOptions, Formatter, OutMessage } from '../../lib/formats/types';
 import type { NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus } from '../shared/node-red';
 import { invalidMessage, outgoing, type NodeContextStore } from '../shared/telemetry-messages';
+import { backToFlow } from '../shared/back-to-flow';
+import { onRebirthRequest } from '../shared/sparkplug-rebirth';
 
 interface FormatDef extends NodeDef {
   format?: string;
@@ -125,6 +127,27 @@ export = function register(RED: NodeAPI): void {
         return out;
       });
     };
+
+    if (formatter instanceof SparkplugEdgeNode) {
+      // The connection came back after a loss (its NDEATH was published): a new session, a new bdSeq, births first.
+      const sp = formatter;
+      const stop = onRebirthRequest(sp.topic('NDEATH'), () =>
+        backToFlow(
+          () => {
+            if (!sp.hasBorn) return; // the first reading makes the first birth
+            const births = sp.newSession(nextBdSeq(this, lastBdSeq));
+            if (!births.ok) {
+              this.error(RED._('telemetry-format.errors.rebirth', { message: births.error.message }));
+              return;
+            }
+            death = undefined;
+            this.send([toMessages({}, births.value), null]);
+          },
+          (message) => this.error(RED._('telemetry-format.errors.rebirth', { message })),
+        ),
+      );
+      this.on('close', stop);
+    }
 
     this.on('input', (msg, send, done) => {
       const reject = (error: TelemetryError): void => {
