@@ -409,9 +409,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (this.settings.birth) {
       this.publishLifecycle(client, this.settings.birth).catch(() => undefined);
     }
-    for (const group of this.subscriptions.filters()) {
-      await this.subscribeAtBroker(group, 'connect').catch(() => undefined); // reported through subscribeFailed
-    }
+    // All at once, not one round trip per filter: a flow with thousands of filters is subscribed again quickly.
+    const all = this.subscriptions.filters().map((group) => this.subscribeAtBroker(group, 'connect').catch(() => undefined)); // refusals: subscribeFailed
+    await Promise.all(all);
   }
 
   private publishLifecycle(client: MqttClient, msg: LifecycleMessage): Promise<void> {
@@ -486,12 +486,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private async removeSubscription(entry: SubscriptionEntry): Promise<void> {
     const group = entry.group;
     if (!group.entries.has(entry)) return;
-    const last = this.subscriptions.remove(entry);
-    if (!last) {
-      // The options merged for the nodes that stay may be narrower now (no local, retain as published).
-      if (this.connected) await this.subscribeAtBroker(group, 'change').catch(() => undefined);
-      return;
-    }
+    if (!this.subscriptions.remove(entry)) return;
     const client = this.client;
     if (!client || !this.connected) return;
     await new Promise<void>((resolve) => client.unsubscribe(group.filter, () => resolve()));

@@ -34,8 +34,15 @@ export interface SubscriptionEntry {
   readonly handler: MessageHandler;
   readonly onNotice: NoticeHandler | undefined;
   readonly group: FilterGroup;
-  /** The request whose retained messages this entry takes; undefined: none (yet). */
+  /** With identifiers: the request whose retained messages this entry takes; undefined: none. */
   retainedKey: number | undefined;
+  /**
+   * Without identifiers: the topics of the retained messages this entry has had since its last request that brings
+   * them (undefined: it takes none). Timing cannot tell whose SUBSCRIBE a retained message answers (Mosquitto sends
+   * 20 QoS 1 messages at a time and the next SUBACK overtakes the rest), but each entry needs each topic once. The
+   * set holds at most the retained topics matching the filter, which the broker holds anyway.
+   */
+  retainedSeen: Set<string> | undefined;
   /** Whether a SUBSCRIBE sent on this connection included this entry. */
   sent: boolean;
   readonly noticed: Set<string>;
@@ -47,52 +54,57 @@ export interface FilterGroup {
   readonly dispatch: string;
   readonly shared: boolean;
   readonly entries: Set<SubscriptionEntry>;
-  /** Options of the last SUBSCRIBE the broker granted; undefined while not subscribed at the broker. */
+  /** Options of the last SUBSCRIBE the broker granted on this connection; undefined while not subscribed. */
   brokerOptions: SubscribeOptions | undefined;
   /** The QoS the broker granted with them. */
   granted: number | undefined;
-  /** Options of the last SUBSCRIBE sent, granted or not yet answered. */
+  /** Options of the last SUBSCRIBE sent on this connection, granted or not yet answered. */
   requested: SubscribeOptions | undefined;
+  /** Options last sent to the broker by this process, kept across connections: what a kept session holds. */
+  lastSent: SubscribeOptions | undefined;
   /** Why the last SUBSCRIBE was refused, for a node joining before the next attempt. */
   refusal: Error | undefined;
   id: number | undefined;
   /** Identifiers this filter had, newest last: messages the broker queued under an older one still reach it. */
   readonly ids: number[];
-  /** Without identifiers: the request whose retained messages arrive now, and one still waiting for its SUBACK. */
-  activeKey: number | undefined;
-  pendingKey: number | undefined;
-  seq: number;
-  /** SUBSCRIBEs of one filter go one after the other, so each one's retained messages are told apart. */
+  /** Other filters of this connection with topics in common, where one of the two is shared. */
+  readonly overlaps: Set<FilterGroup>;
+  /** SUBSCRIBEs of one filter go one after the other. */
   queue: Promise<void>;
 }
 
-/** One SUBSCRIBE to send: 'connect' after (re)connecting, 'join' when a node is added, 'change' when one leaves. */
+/** One SUBSCRIBE to send: 'connect' after (re)connecting, 'join' when a node is added. */
 export interface SubscribeRequest {
   readonly group: FilterGroup;
   readonly options: SubscribeOptions;
   readonly id: number | undefined;
-  readonly key: number;
   /**
    * Unsubscribe first: Mosquitto (2.0.11 at least) takes only the QoS and identifier from a SUBSCRIBE for a filter
-   * the client has, not no local or retain-as-published, although MQTT 5 says the new one replaces it.
+   * the session has, not no local or retain-as-published, although MQTT 5 says the new one replaces it. Only done to
+   * widen (a node that wants its own messages or the retain flag): the instant between the two can miss a message.
    */
   readonly replace: boolean;
 }
 
-export type RequestKind = 'connect' | 'join' | 'change';
+export type RequestKind = 'connect' | 'join';
 
 /** Identifiers kept per filter for messages still on their way; an older one falls back to the topic. */
 const IDS_KEPT = 8;
+/** Identifiers of removed filters remembered, so their late messages reach nobody rather than a newer filter. */
+const RETIRED_KEPT = 1024;
 const MAX_SUBSCRIPTION_ID = 268435455;
 
 export class SubscriptionTable {
   private readonly groups = new Map<string, FilterGroup>();
   private readonly byId = new Map<number, FilterGroup>();
+  private readonly retired = new Set<number>();
   private readonly trie = new TopicTrie<SubscriptionEntry>();
   private nextId = 1;
-  private v5: boolean;
+  private readonly v5: boolean;
   private idsAvailable = true;
   private sessionPresent = false;
+  /** Whether FilterGroup.overlaps are kept up to date (only needed without identifiers). */
+  private overlapsKnown = false;
 
   constructor(protocolVersion: 4 | 5) {
     this.v5 = protocolVersion === 5;
@@ -120,30 +132,42 @@ export class SubscriptionTable {
         brokerOptions: undefined,
         granted: undefined,
         requested: undefined,
+        lastSent: undefined,
         refusal: undefined,
         id: undefined,
         ids: [],
-        activeKey: undefined,
-        pendingKey: undefined,
-        seq: 0,
+        overlaps: new Set(),
         queue: Promise.resolve(),
       };
       this.groups.set(filter, group);
+      if (this.overlapsKnown) this.findOverlaps(group, this.groups.values());
     }
-    const entry: SubscriptionEntry = { filter, options, handler, onNotice, group, retainedKey: undefined, sent: false, noticed: new Set() };
+    const entry: SubscriptionEntry = { filter, options, handler, onNotice, group, retainedKey: undefined, retainedSeen: undefined, sent: false, noticed: new Set() };
     group.entries.add(entry);
     this.trie.add(group.dispatch, entry);
     return entry;
   }
 
-  /** Removes an entry; returns whether its filter has no entry left (the broker subscription should go). */
+  /**
+   * Removes an entry; returns whether its filter has no entry left (the broker subscription should go). A filter
+   * that keeps entries keeps its broker subscription as it is: narrower options wait for the next connection.
+   */
   remove(entry: SubscriptionEntry): boolean {
     const group = entry.group;
     if (!group.entries.delete(entry)) return false;
     this.trie.remove(group.dispatch, entry);
     if (group.entries.size > 0) return false;
     this.groups.delete(group.filter);
-    for (const id of group.ids) if (this.byId.get(id) === group) this.byId.delete(id);
+    for (const other of group.overlaps) other.overlaps.delete(group);
+    for (const id of group.ids) {
+      if (this.byId.get(id) !== group) continue;
+      this.byId.delete(id);
+      this.retired.add(id);
+    }
+    for (const id of this.retired) {
+      if (this.retired.size <= RETIRED_KEPT) break;
+      this.retired.delete(id);
+    }
     return true;
   }
 
@@ -152,6 +176,14 @@ export class SubscriptionTable {
     this.sessionPresent = sessionPresent;
     this.idsAvailable = idsAvailable;
     this.disconnected();
+    if (!this.identifiers && !this.overlapsKnown) {
+      this.overlapsKnown = true;
+      const earlier: FilterGroup[] = [];
+      for (const group of this.groups.values()) {
+        this.findOverlaps(group, earlier);
+        earlier.push(group);
+      }
+    }
   }
 
   disconnected(): void {
@@ -159,7 +191,6 @@ export class SubscriptionTable {
       group.brokerOptions = undefined;
       group.granted = undefined;
       group.requested = undefined;
-      group.pendingKey = undefined;
       for (const e of group.entries) e.sent = false;
     }
   }
@@ -168,21 +199,19 @@ export class SubscriptionTable {
    * What to send for a filter now, or undefined when the broker subscription already serves every entry. Marks the
    * entries whose retained messages this request brings.
    */
-  plan(group: FilterGroup, kind: RequestKind): SubscribeRequest | undefined {
+  plan(group: FilterGroup, asked: RequestKind): SubscribeRequest | undefined {
     if (group.entries.size === 0 || this.groups.get(group.filter) !== group) return undefined;
+    // A node that joins before the connect's SUBSCRIBE of its filter went out makes that SUBSCRIBE itself.
+    const kind = asked === 'join' && group.requested === undefined ? 'connect' : asked;
+    if (kind === 'connect' && group.requested !== undefined) return undefined;
     const entries = [...group.entries];
     const merged = mergeOptions(entries.map((e) => e.options));
     const wanting = entries.filter((e) => this.wantsRetained(e, kind));
-    const unchanged = group.brokerOptions !== undefined && sameOptions(group.brokerOptions, merged);
-    const newcomers = entries.some((e) => !e.sent);
     this.notices(group, merged);
-    if (kind === 'change') {
-      // A 3.1.1 SUBSCRIBE always brings the retained messages again; a lower QoS is not worth that.
-      if (!group.brokerOptions || unchanged || !this.v5) return undefined;
-    } else if (kind === 'join') {
+    if (kind === 'join') {
       // Already in a request sent since (several nodes deployed together share one): its answer is theirs.
-      if (!newcomers) return undefined;
-      if (unchanged && wanting.length === 0) {
+      if (!entries.some((e) => !e.sent)) return undefined;
+      if (group.brokerOptions && covers(group.brokerOptions, merged) && wanting.length === 0) {
         for (const e of entries) e.sent = true;
         return undefined;
       }
@@ -190,23 +219,24 @@ export class SubscriptionTable {
     const options: SubscribeOptions = { ...merged };
     if (this.v5) options.rh = wanting.length > 0 ? 0 : 2;
     let id: number | undefined;
-    let key: number;
     if (this.identifiers) {
       // A join that brings retained messages takes a new identifier: they then reach only the newcomers.
       if (group.id === undefined || (kind === 'join' && wanting.length > 0)) this.assignId(group);
       id = group.id as number;
-      key = id;
+      if (kind === 'connect') for (const e of entries) e.retainedKey = undefined;
+      for (const e of wanting) e.retainedKey = id;
     } else {
-      key = ++group.seq;
-      group.pendingKey = key;
+      if (kind === 'connect') for (const e of entries) e.retainedSeen = undefined;
+      for (const e of wanting) e.retainedSeen = new Set();
     }
-    if (kind === 'connect') for (const e of entries) e.retainedKey = undefined;
-    for (const e of wanting) e.retainedKey = key;
     for (const e of entries) e.sent = true;
+    // What the broker holds: the subscription made on this connection, or after a reconnect into a kept session,
+    // what was sent before.
+    const held = kind === 'join' ? group.brokerOptions : this.sessionPresent ? group.lastSent : undefined;
+    const replace = !!held && ((!!held.nl && !options.nl) || (!held.rap && !!options.rap));
     group.requested = options;
-    const old = group.brokerOptions;
-    const replace = kind !== 'connect' && !!old && (!!old.nl !== !!options.nl || !!old.rap !== !!options.rap);
-    return { group, options, id, key, replace };
+    group.lastSent = options;
+    return { group, options, id, replace };
   }
 
   granted(req: SubscribeRequest, qos: number): void {
@@ -214,10 +244,6 @@ export class SubscriptionTable {
     group.brokerOptions = req.options;
     group.granted = qos;
     group.refusal = undefined;
-    if (group.pendingKey === req.key) {
-      group.activeKey = req.key;
-      group.pendingKey = undefined;
-    }
   }
 
   refused(req: SubscribeRequest, err: Error): void {
@@ -225,7 +251,6 @@ export class SubscriptionTable {
     group.brokerOptions = undefined;
     group.granted = undefined;
     group.refusal = err;
-    if (group.pendingKey === req.key) group.pendingKey = undefined;
   }
 
   /** The entries a message goes to. */
@@ -239,25 +264,27 @@ export class SubscriptionTable {
         // now name another filter or none: an identifier counts only when its filter matches the topic.
         const group = this.byId.get(id);
         if (group && filterMatches(group.dispatch, topic)) {
-          for (const e of group.entries) if (this.takes(e, packet.retain, id)) out.push(e);
-        } else {
+          for (const e of group.entries) if (this.takes(e, topic, packet.retain, id)) out.push(e);
+        } else if (!this.retired.has(id)) {
           stale = true;
         }
       }
       // Only stale identifiers (messages queued while offline come before our SUBSCRIBEs): the topic decides.
       if (out.length > 0 || !stale) return out;
     }
-    for (const e of this.trie.match(topic)) if (this.takes(e, packet.retain, undefined)) out.push(e);
+    for (const e of this.trie.match(topic)) if (this.takes(e, topic, packet.retain, undefined)) out.push(e);
     return out;
   }
 
-  private takes(e: SubscriptionEntry, retain: boolean, id: number | undefined): boolean {
-    const group = e.group;
+  private takes(e: SubscriptionEntry, topic: string, retain: boolean, id: number | undefined): boolean {
     // With retain-as-published, a live message keeps its flag too: retained ones can no longer be told apart.
-    if (!retain || !group.requested || group.requested.rap) return true;
+    if (!retain || !e.group.requested || e.group.requested.rap) return true;
     if (id !== undefined) return e.retainedKey === id;
     if (this.identifiers) return true; // a stale identifier: no way to tell which request this answers
-    return e.retainedKey !== undefined && (e.retainedKey === group.activeKey || e.retainedKey === group.pendingKey);
+    const seen = e.retainedSeen;
+    if (!seen || seen.has(topic)) return false;
+    seen.add(topic);
+    return true;
   }
 
   private wantsRetained(e: SubscriptionEntry, kind: RequestKind): boolean {
@@ -268,14 +295,23 @@ export class SubscriptionTable {
   }
 
   private assignId(group: FilterGroup): void {
-    const id = this.nextId;
-    this.nextId = this.nextId >= MAX_SUBSCRIPTION_ID ? 1 : this.nextId + 1;
-    const previous = this.byId.get(id);
-    if (previous) previous.ids.splice(previous.ids.indexOf(id), 1);
+    // After a wrap, skip numbers still naming a filter (or lately retired): each identifier names one filter.
+    let id = this.nextId;
+    while (this.byId.has(id) || this.retired.has(id)) id = id >= MAX_SUBSCRIPTION_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_SUBSCRIPTION_ID ? 1 : id + 1;
     group.id = id;
     group.ids.push(id);
     this.byId.set(id, group);
     while (group.ids.length > IDS_KEPT) this.byId.delete(group.ids.shift() as number);
+  }
+
+  /** Records the filters among `others` that share topics with `group`, where one of the two is shared. */
+  private findOverlaps(group: FilterGroup, others: Iterable<FilterGroup>): void {
+    for (const other of others) {
+      if (other === group || !(group.shared || other.shared) || !filtersOverlap(group.dispatch, other.dispatch)) continue;
+      group.overlaps.add(other);
+      other.overlaps.add(group);
+    }
   }
 
   private notices(group: FilterGroup, merged: SubscribeOptions): void {
@@ -284,7 +320,7 @@ export class SubscriptionTable {
       e.noticed.add(code);
       e.onNotice({ code, other });
     };
-    const others = (e: SubscriptionEntry, wrong: (o: SubscriptionEntry) => boolean): string | undefined => [...group.entries].find((o) => o !== e && wrong(o))?.filter;
+    const others = (e: SubscriptionEntry, wrong: (o: SubscriptionEntry) => boolean): boolean => [...group.entries].some((o) => o !== e && wrong(o));
     for (const e of group.entries) {
       if (e.options.nl && !merged.nl && others(e, (o) => !o.options.nl)) say(e, 'NO_LOCAL_LOST', group.filter);
       if (!e.options.rap && merged.rap && others(e, (o) => !!o.options.rap)) say(e, 'RETAIN_FLAG_AS_PUBLISHED', group.filter);
@@ -292,8 +328,7 @@ export class SubscriptionTable {
     if (this.identifiers) return;
     // Without identifiers a copy cannot be told apart: a shared subscription overlapping another filter of this
     // connection gets what the broker sent for the other one too (and Mosquitto sends one copy for both).
-    for (const other of this.groups.values()) {
-      if (other === group || !(group.shared || other.shared) || !filtersOverlap(group.dispatch, other.dispatch)) continue;
+    for (const other of group.overlaps) {
       if (group.shared) for (const e of group.entries) say(e, 'SHARED_OVERLAP', other.filter);
       if (other.shared) for (const e of other.entries) say(e, 'SHARED_OVERLAP', group.filter);
     }
@@ -313,6 +348,7 @@ export function mergeOptions(list: SubscribeOptions[]): SubscribeOptions {
   return merged;
 }
 
-function sameOptions(a: SubscribeOptions, b: SubscribeOptions): boolean {
-  return a.qos >= b.qos && !!a.nl === !!b.nl && !!a.rap === !!b.rap;
+/** Whether a subscription with options `held` delivers all that one with `wanted` would. */
+function covers(held: SubscribeOptions, wanted: SubscribeOptions): boolean {
+  return held.qos >= wanted.qos && (!held.nl || !!wanted.nl) && (!!held.rap || !wanted.rap);
 }
