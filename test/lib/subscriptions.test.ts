@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IPublishPacket } from 'mqtt';
-import { mergeOptions, SubscriptionTable, type SubscriptionNotice } from '../../src/lib/mqtt/subscriptions';
+import { mergeOptions, SubscriptionTable, type RequestKind, type SubscribeRequest, type SubscriptionEntry, type SubscriptionNotice } from '../../src/lib/mqtt/subscriptions';
 import { filterMatches, filtersOverlap } from '../../src/lib/mqtt/topic-rules';
 
 function packet(topic: string, retain: boolean, id?: number): IPublishPacket {
@@ -11,6 +11,21 @@ function packet(topic: string, retain: boolean, id?: number): IPublishPacket {
 }
 
 const noop = (): void => undefined;
+
+/** A table on a connection that is up: a new session unless `sessionPresent`, identifiers with MQTT 5. */
+function upTable(version: 4 | 5, sessionPresent = false): SubscriptionTable {
+  const table = new SubscriptionTable(version);
+  table.connected(sessionPresent, version === 5);
+  return table;
+}
+
+/** Plans the SUBSCRIBE for the entry's filter and has the broker grant it. */
+function grant(table: SubscriptionTable, entry: SubscriptionEntry, kind: RequestKind = 'connect'): SubscribeRequest {
+  const req = table.plan(entry.group, kind);
+  assert.ok(req, `a SUBSCRIBE for ${entry.filter}`);
+  table.granted(req, entry.options.qos);
+  return req;
+}
 const byFilter = (p: { filter: string }, q: { filter: string }): number => (p.filter < q.filter ? -1 : 1);
 
 describe('mergeOptions', () => {
@@ -23,8 +38,7 @@ describe('mergeOptions', () => {
 
 describe('SubscriptionTable, MQTT 3.1.1', () => {
   test('each node gets each retained topic once per request of its own, whenever the copies come', () => {
-    const table = new SubscriptionTable(4);
-    table.connected(false, false);
+    const table = upTable(4);
     const a = table.add('t/#', { qos: 1 }, noop);
     const first = table.plan(a.group, 'connect');
     assert.ok(first);
@@ -42,8 +56,7 @@ describe('SubscriptionTable, MQTT 3.1.1', () => {
   });
 
   test('overlapping filters of two nodes: a retained topic both match reaches each once', () => {
-    const table = new SubscriptionTable(4);
-    table.connected(false, false);
+    const table = upTable(4);
     const all = table.add('s/#', { qos: 0 }, noop);
     const one = table.add('s/+', { qos: 0 }, noop);
     const r1 = table.plan(all.group, 'connect');
@@ -54,8 +67,7 @@ describe('SubscriptionTable, MQTT 3.1.1', () => {
   });
 
   test('a node leaving sends nothing: the subscription stays as wide as it was until the next connection', () => {
-    const table = new SubscriptionTable(4);
-    table.connected(false, false);
+    const table = upTable(4);
     const a = table.add('t/#', { qos: 0 }, noop);
     const b = table.add('t/#', { qos: 2 }, noop);
     const req = table.plan(a.group, 'connect');
@@ -77,8 +89,7 @@ describe('SubscriptionTable, MQTT 3.1.1', () => {
 
 describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   test('a joining node that wants retained messages gets a new identifier; the old one still reaches the first node', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const a = table.add('t/#', { qos: 1 }, noop);
     const first = table.plan(a.group, 'connect');
     assert.ok(first?.id !== undefined);
@@ -95,12 +106,9 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   });
 
   test('a node that never wants retained messages joins without a SUBSCRIBE when the options stay the same', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const a = table.add('t/#', { qos: 1 }, noop);
-    const first = table.plan(a.group, 'connect');
-    assert.ok(first);
-    table.granted(first, 1);
+    const first = grant(table, a);
     const b = table.add('t/#', { qos: 1, rh: 2 }, noop);
     assert.equal(table.plan(b.group, 'join'), undefined);
     assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [a]);
@@ -117,15 +125,12 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
     table.granted(req, 1);
     assert.deepEqual(table.match('t/x', packet('t/x', true, req.id)), [always]);
     table.connected(false, true);
-    const fresh = table.plan(once.group, 'connect');
-    assert.ok(fresh);
-    table.granted(fresh, 1);
+    const fresh = grant(table, once);
     assert.deepEqual(table.match('t/x', packet('t/x', true, fresh.id)), [once, always]);
   });
 
   test('widening no local or retain as published replaces the subscription (Mosquitto ignores them in a second SUBSCRIBE); a leave sends nothing', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const notices: SubscriptionNotice[] = [];
     const a = table.add('t/#', { qos: 1, nl: true }, noop, (n) => notices.push(n));
     const first = table.plan(a.group, 'connect');
@@ -148,12 +153,9 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   });
 
   test('a kept session holds what was sent before: no local dropped while offline is sent as a replacement', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const a = table.add('p/#', { qos: 1, nl: true }, noop);
-    const first = table.plan(a.group, 'connect');
-    assert.ok(first);
-    table.granted(first, 1);
+    grant(table, a);
     table.disconnected();
     table.add('p/#', { qos: 1 }, noop);
     table.connected(true, true);
@@ -165,8 +167,7 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   });
 
   test('a removed filter\'s late messages reach nobody, not a filter subscribed again at once', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const a = table.add('t/#', { qos: 1 }, noop);
     const first = table.plan(a.group, 'connect');
     assert.ok(first?.id !== undefined);
@@ -180,19 +181,15 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   });
 
   test('an identifier of an earlier session that names no matching filter falls back to the topic', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(true, true);
+    const table = upTable(5, true);
     const a = table.add('pub/#', { qos: 1 }, noop);
-    const req = table.plan(a.group, 'connect');
-    assert.ok(req);
-    table.granted(req, 1);
+    const req = grant(table, a);
     assert.deepEqual(table.match('pub/x', packet('pub/x', false, 999)), [a]);
     assert.deepEqual(table.match('priv/x', packet('priv/x', false, req.id)), []);
   });
 
   test('after the identifiers wrap, a number still naming a filter is skipped', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const low = table.add('a/b', { qos: 1 }, noop);
     const first = table.plan(low.group, 'connect');
     assert.equal(first?.id, 1);
@@ -204,8 +201,7 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
   });
 
   test('identifiers kept per filter are bounded, and a removed filter frees its identifiers', () => {
-    const table = new SubscriptionTable(5);
-    table.connected(false, true);
+    const table = upTable(5);
     const a = table.add('t/#', { qos: 1 }, noop);
     let req = table.plan(a.group, 'connect');
     assert.ok(req);
