@@ -9,6 +9,8 @@ export interface TcpProxy {
   /** Stops forwarding bytes in both directions until resume(). */
   pause(): void;
   resume(): void;
+  /** Drops the next `count` connections as they arrive, as a broker refusing them would. */
+  refuseNext(count: number): void;
   connections(): number;
   close(): Promise<void>;
 }
@@ -17,7 +19,13 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const port = await freePort();
   const pairs = new Set<[net.Socket, net.Socket]>();
   let paused = false;
+  let refuse = 0;
   const server = net.createServer((client) => {
+    if (refuse > 0) {
+      refuse--;
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(targetPort, '127.0.0.1');
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -68,6 +76,9 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
         a.resume();
         b.resume();
       }
+    },
+    refuseNext: (count) => {
+      refuse = count;
     },
     connections: () => pairs.size,
     close: () =>

@@ -92,4 +92,31 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
       await proxy.close();
     }
   });
+
+  test('a Will swap whose reconnect is refused once is no lost session: no new birth, no new bdSeq, no loop', async () => {
+    const proxy = await startProxy(rig.mosq.port);
+    const w = await watch(rig.mosq.port, 'spBv1.0/#');
+    try {
+      await helper.load(
+        [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
+        [
+          { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-3', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
+          { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-3', spDevice: '', wires: [['p1'], []] },
+          { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
+        ],
+      );
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      proxy.refuseNext(1); // the swap's first CONNECT
+      helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
+      const births = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-3');
+      await waitFor(() => births().length === 1, 10000, 'NBIRTH');
+      await sleep(1500);
+      assert.equal(births().length, 1, 'one birth');
+      assert.equal(w.received.filter((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-3').length, 0, 'the swap ended the old connection cleanly');
+    } finally {
+      await helper.unload();
+      await w.close();
+      await proxy.close();
+    }
+  });
 });

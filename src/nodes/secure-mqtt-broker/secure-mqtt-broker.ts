@@ -101,15 +101,16 @@ export = function register(RED: NodeAPI): void {
       for (const u of users) u.status(s);
     };
 
-    // A connection that was up and came back is a new session, and the broker has published the NDEATH Will: a
-    // Sparkplug edge node must be born again. A Will swap's reconnect passes through 'connecting' only.
-    let wasUp = false;
+    // A connection lost while up (no DISCONNECT: the broker has published the NDEATH Will) and made again is a new
+    // session: a Sparkplug edge node must be born again. A Will swap ends the old connection cleanly and goes through
+    // 'connecting', and a failed attempt after it is no lost session either: counting it made every swap that met a
+    // refused reconnect ask for another birth, hence another swap, for ever.
+    let previous: StateChange['state'] = 'idle';
     let lost = false;
     const sparkplugSession = (change: StateChange): void => {
-      if (change.state === 'disconnected' && wasUp) lost = true;
-      if (change.state !== 'connected') return;
-      wasUp = true;
-      if (!lost) return;
+      if (change.state === 'disconnected' && previous === 'connected') lost = true;
+      previous = change.state;
+      if (change.state !== 'connected' || !lost) return;
       lost = false;
       const will = this.connection?.will;
       if (will && isNodeDeathTopic(will.topic)) {
