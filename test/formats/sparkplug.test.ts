@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isNodeDeathTopic, SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
+import { deathTopicOf, isNodeDeathTopic, SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
 import { decodeSparkplug, encodeSparkplug, toNumber, type SparkplugPayload } from '../../src/lib/formats/sparkplug-codec';
 import type { FormatOptions, OutMessage } from '../../src/lib/formats/types';
 import { reading } from './fixtures';
@@ -168,4 +168,13 @@ test('NDEATH topics are told apart from other Sparkplug and MQTT topics', () => 
   assert.equal(isNodeDeathTopic('spBv1.0/plant/NDEATH/edge-1/device'), false);
   assert.equal(isNodeDeathTopic('spBv1.0/plant/NBIRTH/edge-1'), false);
   assert.equal(isNodeDeathTopic('status/offline'), false);
+});
+
+test('the edge node an NDATA, DDATA or DBIRTH belongs to, by its NDEATH topic', () => {
+  assert.equal(deathTopicOf('spBv1.0/plant/NDATA/edge-1'), 'spBv1.0/plant/NDEATH/edge-1');
+  assert.equal(deathTopicOf('spBv1.0/plant/DDATA/edge-1/pump'), 'spBv1.0/plant/NDEATH/edge-1');
+  assert.equal(deathTopicOf('spBv1.0/plant/DBIRTH/edge-1/pump'), 'spBv1.0/plant/NDEATH/edge-1');
+  assert.equal(deathTopicOf('spBv1.0/plant/NBIRTH/edge-1'), undefined, 'a birth brings its own death');
+  assert.equal(deathTopicOf('spBv1.0/plant/NCMD/edge-1'), undefined);
+  assert.equal(deathTopicOf('sensors/plant/NDATA/edge-1'), undefined);
 });

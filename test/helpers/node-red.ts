@@ -37,6 +37,8 @@ export interface Helper {
   stopServer(): Promise<void>;
   load(nodes: NodeModule | NodeModule[], flow: FlowNode[], credentials?: Record<string, object>): Promise<void>;
   unload(): Promise<void>;
+  /** Deploys a changed flow the way the editor does: 'nodes' restarts only the nodes that changed (and their users). */
+  setFlows(flow: FlowNode[], type: 'full' | 'flows' | 'nodes', credentials?: Record<string, object>): Promise<void>;
   getNode(id: string): TestNode;
   log(): LogSpy;
   request(): { get(path: string): SuperRequest; post(path: string): SuperRequest };

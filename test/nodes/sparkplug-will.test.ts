@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { helper, nodeModule, sleep } from '../helpers/node-red';
+import { helper, nodeModule, sleep, type FlowNode } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { brokerUp } from '../helpers/publish';
 import { watch } from '../helpers/mqtt-watch';
@@ -113,6 +113,39 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
       await sleep(1500);
       assert.equal(births().length, 1, 'one birth');
       assert.equal(w.received.filter((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-3').length, 0, 'the swap ended the old connection cleanly');
+    } finally {
+      await helper.unload();
+      await w.close();
+      await proxy.close();
+    }
+  });
+
+  test('a connection config redeployed alone (a new connection, no Will yet): the next data asks for births, and the Will follows', async () => {
+    const proxy = await startProxy(rig.mosq.port);
+    const w = await watch(rig.mosq.port, 'spBv1.0/#');
+    const flow = (keepalive: string): FlowNode[] => [
+      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-4', protocolVersion: '5', keepalive, reconnectMin: '0.1', reconnectMax: '0.5' },
+      { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-4', spDevice: '', wires: [['p1'], []] },
+      { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
+    ];
+    try {
+      await helper.load([nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')], flow('60'));
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      const births = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-4');
+      const deaths = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-4');
+      helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
+      await waitFor(() => births().length === 1, 10000, 'NBIRTH');
+      const first = bdSeqOf(births()[0].payload);
+      await helper.setFlows(flow('30'), 'nodes'); // the connection and the publish node restart, the format node not
+      await waitFor(() => brokerUp(), 5000, 'the new connection is up');
+      helper.getNode('f1').receive({ payload: { temperature: 21.6 }, timestamp: Date.now(), sensor: 'bme280' });
+      await waitFor(() => births().length === 2, 10000, 'a birth on the new connection');
+      assert.equal(bdSeqOf(births()[1].payload), (first + 1) % 256);
+      await waitFor(() => brokerUp(), 5000, 'connected again after the Will swap');
+      await sleep(300);
+      proxy.cutAll();
+      await waitFor(() => deaths().length >= 1, 10000, 'NDEATH');
+      assert.equal(bdSeqOf(deaths().at(-1)?.payload as Buffer), (first + 1) % 256, 'the new connection carries the NDEATH of the new birth');
     } finally {
       await helper.unload();
       await w.close();

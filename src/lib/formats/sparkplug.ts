@@ -14,6 +14,12 @@ export function isNodeDeathTopic(topic: string): boolean {
   return /^spBv1\.0\/[^/+#]+\/NDEATH\/[^/+#]+$/.test(topic);
 }
 
+/** The NDEATH topic of the edge node an NDATA, DDATA or DBIRTH belongs to; undefined for any other topic. */
+export function deathTopicOf(topic: string): string | undefined {
+  const m = /^spBv1\.0\/([^/+#]+)\/(?:NDATA|DDATA|DBIRTH)\/([^/+#]+)(?:\/[^/+#]+)?$/.exec(topic);
+  return m ? `${SPARKPLUG_NAMESPACE}/${m[1]}/NDEATH/${m[2]}` : undefined;
+}
+
 type MessageType = 'NBIRTH' | 'NDEATH' | 'NDATA' | 'DBIRTH' | 'DDATA' | 'NCMD';
 
 function checkId(id: string, what: string): Result<string> {

@@ -3,6 +3,7 @@
 import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connection';
 import { intInRange, numberInRange, type LifecycleMessage } from '../../lib/mqtt/settings';
 import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
+import { deathTopicOf } from '../../lib/formats/sparkplug';
 import { preparePublish, type PublishDefaults } from '../../lib/publish/prepare';
 import { inFlightLimit, Publisher } from '../../lib/publish/publisher';
 import type { NotSent } from '../../lib/publish/types';
@@ -14,6 +15,7 @@ import type { DoneFn, NodeAPI, NodeDef, NodeInstance, NodeMessage, NodeStatus, S
 import { throttle } from '../shared/throttle';
 import { backToFlow } from '../shared/back-to-flow';
 import { messages } from '../shared/messages';
+import { requestRebirth } from '../shared/sparkplug-rebirth';
 import enUS from './locales/en-US/secure-mqtt-out.json';
 
 interface OutDef extends NodeDef {
@@ -178,9 +180,21 @@ export = function register(RED: NodeAPI): void {
     };
     broker.register(user);
 
+    /** Edge nodes asked for a birth because their data came through a connection without their NDEATH Will. */
+    const unborn = new Set<string>();
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const will = sparkplugDeath(msg);
       if (will && connection.setWill(will)) node.log(t('secure-mqtt-out.log.willSet', { topic: will.topic }));
+      if (!will && typeof msg.topic === 'string') {
+        // A connection made after the births (its config node redeployed alone) has no session for this edge node:
+        // no Will, and the host saw no NBIRTH on it. The format node of that edge node starts one.
+        const death = deathTopicOf(msg.topic);
+        if (death && connection.will?.topic !== death && !unborn.has(death)) {
+          unborn.add(death);
+          node.log(t('secure-mqtt-out.log.sparkplugUnborn', { topic: death }));
+          requestRebirth(death);
+        }
+      }
       const acl = broker.accessChecker?.();
       const prepared = preparePublish(msg, defaults, acl ? { checker: acl, identity: broker.identity } : undefined);
       if (!prepared.ok) {
