@@ -27,8 +27,13 @@ interface Item<T> {
   losses: number;
   /** When it was last handed to the transport (Date.now()). */
   sentAt?: number;
-  /** When it was accepted (Date.now()), for its MQTT 5 Message Expiry. */
+  /** When it was accepted, wall clock (Date.now()): what the spool keeps for a restart. */
   at: number;
+  /**
+   * When it was accepted, monotonic (performance.now()), for its MQTT 5 Message Expiry: a Pi without a clock boots
+   * on an old time and NTP steps it forward, which on the wall clock would expire every message queued before.
+   */
+  mono: number;
 }
 
 export interface PublisherEvents<T> {
@@ -93,6 +98,9 @@ export class Publisher<T> {
   /** After close(): the spool is closed (no publish was left in flight, or settled() stopped waiting). */
   private spoolClosed = false;
   private readonly whenSpoolClosed: Array<() => void> = [];
+  /** Whether any message with a Message Expiry was queued: only then is a full queue worth searching for lapsed ones. */
+  private expiring = false;
+  private lastPurge = -Infinity;
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -107,7 +115,13 @@ export class Publisher<T> {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.outbox = new Outbox(limits);
     const loadedAt = Date.now();
-    const restored = (spool?.load() ?? []).map((m): Item<T> => ({ ...m, at: m.at ?? loadedAt, ctx: undefined, spooled: true, losses: 0 }));
+    const loadedMono = performance.now();
+    const restored = (spool?.load() ?? []).map((m): Item<T> => {
+      // Across a restart only the wall clock tells how long a message has waited.
+      const at = m.at ?? loadedAt;
+      if (m.request.properties?.messageExpiryInterval) this.expiring = true;
+      return { ...m, at, mono: loadedMono - Math.max(0, loadedAt - at), ctx: undefined, spooled: true, losses: 0 };
+    });
     this.outbox.giveBackAll(restored);
     for (const m of restored) this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
@@ -119,14 +133,17 @@ export class Publisher<T> {
       this.events.notSent(ctx, { code: 'CLOSED', message: 'publisher is closing' }, request);
       return;
     }
-    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, at: Date.now() };
+    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, at: Date.now(), mono: performance.now() };
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
     if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
-    const { accepted, evicted } = this.outbox.push(item);
+    if (request.properties?.messageExpiryInterval) this.expiring = true;
+    let { accepted, evicted } = this.outbox.push(item);
+    // A queue full of messages whose lifetime has passed must not turn fresh ones away.
+    if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
     for (const old of evicted) this.drop(old, 'queue full: oldest message dropped');
     if (!accepted) this.drop(item, 'queue full: message dropped');
     this.refreshCounts();
@@ -208,13 +225,9 @@ export class Publisher<T> {
   }
 
   private send(item: Item<T>): void {
-    const now = Date.now();
-    const request = agedRequest(item.request, item.at, now);
+    const request = agedRequest(item.request, item.mono, performance.now());
     if (!request) {
-      this.settle(item);
-      this.stats.dropped++;
-      const interval = item.request.properties?.messageExpiryInterval ?? 0;
-      this.events.notSent(item.ctx, { code: 'EXPIRED', message: `its message expiry interval (${interval} s) passed while it waited to be sent` }, item.request);
+      this.expire(item);
       return;
     }
     const max = this.transport.maximumPacketSize;
@@ -229,7 +242,7 @@ export class Publisher<T> {
       }
     }
     this.inFlight++;
-    item.sentAt = now;
+    item.sentAt = Date.now();
     this.lossNoted = false; // only sent on a live connection: a later loss is a new one
     this.transport.send(request, (err, outcome) => {
       this.inFlight--;
@@ -309,7 +322,28 @@ export class Publisher<T> {
     return this.lossAlone;
   }
 
+  /** Removes the queued messages whose Message Expiry has passed; at most once a second (it reads the whole queue). */
+  private purgeExpired(): boolean {
+    const now = performance.now();
+    if (!this.expiring || now - this.lastPurge < 1000) return false;
+    this.lastPurge = now;
+    const lapsed = this.outbox.removeWhere((i) => agedRequest(i.request, i.mono, now) === undefined);
+    for (const item of lapsed) this.expire(item);
+    return lapsed.length > 0;
+  }
+
+  private expire(item: Item<T>): void {
+    this.settle(item);
+    this.stats.dropped++;
+    const interval = item.request.properties?.messageExpiryInterval ?? 0;
+    this.events.notSent(item.ctx, { code: 'EXPIRED', message: `its message expiry interval (${interval} s) passed while it waited to be sent` }, item.request);
+  }
+
   private drop(item: Item<T>, message: string): void {
+    if (agedRequest(item.request, item.mono, performance.now()) === undefined) {
+      this.expire(item);
+      return;
+    }
     this.settle(item);
     this.stats.dropped++;
     this.events.notSent(item.ctx, { code: 'QUEUE_FULL', message }, item.request);

@@ -80,6 +80,23 @@ export class Outbox<T extends Queued> {
     return item;
   }
 
+  /** Removes and returns the items `pred` picks, keeping the rest in order. */
+  removeWhere(pred: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    for (const queue of [this.retry, this.items]) {
+      for (let n = queue.length; n > 0; n--) {
+        const item = queue.shift() as T;
+        if (!pred(item)) {
+          queue.push(item);
+          continue;
+        }
+        removed.push(item);
+        this.totalBytes -= item.bytes;
+      }
+    }
+    return removed;
+  }
+
   /** Removes and returns everything, oldest first. */
   drain(): T[] {
     const out: T[] = [];
