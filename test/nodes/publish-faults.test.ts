@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { waitFor } from '../helpers/broker';
 import { watch } from '../helpers/mqtt-watch';
+import { DiskSpool } from '../../src/lib/queue/spool';
 import { helper, logLines, nodeModule, sleep, statuses } from '../helpers/node-red';
 import { freePort } from '../helpers/ports';
 import { collect, connected, publishFlow } from '../helpers/publish';
@@ -74,6 +75,21 @@ describe('secure-mqtt-out: faults on the way', () => {
   after(async () => {
     helper.settings({});
     await proxy.close();
+  });
+
+  test('spooled messages that expired while Node-RED was down: one warning with the count, not one per message', async () => {
+    const dir = path.join(userDir, 'secure-telemetry-spool', 'p1');
+    const spool = new DiskSpool(dir);
+    spool.load();
+    const hourAgo = Date.now() - 3600 * 1000;
+    for (let seq = 1; seq <= 500; seq++) spool.append({ seq, request: { topic: 'restored/x', payload: `m${seq}`, qos: 1, properties: { messageExpiryInterval: 600 } }, bytes: 10, at: hourAgo });
+    spool.close();
+    await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'restored/x', qos: '1', spool: true }, { clientId: 'restored-pub', protocolVersion: '5' }));
+    await connected();
+    await waitFor(() => logLines('spooled messages not sent').length === 1, 5000, 'the aggregated warning');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(logLines('spooled messages not sent')[0], /^500 spooled messages not sent \(EXPIRED\), the first to "restored\/x"/);
+    assert.equal(logLines('spooled message to').length, 0, 'no warning per message');
   });
 
   test('disk spool: ENOSPC writing the settled log inside the PUBACK callback does not crash; every message still goes', async () => {

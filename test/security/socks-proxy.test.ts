@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import type { PeerCertificate } from 'node:tls';
+import type { IClientOptions } from 'mqtt';
 import { after, before, describe, test } from 'node:test';
 import { MqttConnection } from '../../src/lib/mqtt/connection';
 import type { FailureReason } from '../../src/lib/mqtt/failure-reasons';
@@ -108,5 +110,26 @@ describe('TLS through a SOCKS proxy from the environment', () => {
     const before = socks.used;
     assert.equal(await outcome(ipSan.tlsPort as number, true), 'connected');
     assert.ok(socks.used > before, 'the connection went through the proxy');
+  });
+
+  test('the name checked is the configured one: the server name when set, an IPv6 host without its brackets', () => {
+    type Check = { checkServerIdentity?: (name: string, cert: PeerCertificate) => Error | undefined };
+    const optionsFor = (host: string, servername?: string): Check => {
+      let seen: IClientOptions | undefined;
+      const conn = new MqttConnection(
+        { host, port: 1, transport: 'mqtts', protocolVersion: 4, clientId: 'names', keepalive: 30, clean: true, tls: servername ? { servername } : {} },
+        { connect: (o) => { seen = o; throw new Error('not connecting'); } },
+      );
+      conn.start();
+      void conn.close(0);
+      assert.ok(seen);
+      return seen as Check;
+    };
+    const v6: PeerCertificate = { subject: { CN: 'broker' }, subjectaltname: 'IP Address:0:0:0:0:0:0:0:1' } as unknown as PeerCertificate;
+    const named: PeerCertificate = { subject: { CN: 'broker' }, subjectaltname: 'DNS:broker.example.net' } as unknown as PeerCertificate;
+    assert.equal(optionsFor('[::1]').checkServerIdentity?.('ignored', v6), undefined);
+    assert.ok(optionsFor('[::1]').checkServerIdentity?.('ignored', named) instanceof Error);
+    assert.equal(optionsFor('10.0.0.5', 'broker.example.net').checkServerIdentity?.('10.0.0.5', named), undefined);
+    assert.ok(optionsFor('10.0.0.5').checkServerIdentity?.('localhost', named) instanceof Error);
   });
 });

@@ -547,7 +547,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       // The name is checked against what the user configured, not what reaches tls.connect: through a SOCKS proxy
       // (MQTTJS_SOCKS_PROXY in the environment) MQTT.js leaves the host out, and Node then checks an IP-addressed
       // broker's certificate against "localhost".
-      const expected = s.tls?.servername || s.host;
+      // An IPv6 host may be written in brackets, as in a URL; certificates name the bare address.
+      const expected = (s.tls?.servername || s.host).replace(/^\[(.*)\]$/, '$1');
       const check = s.tls?.checkServerIdentity ?? checkServerIdentity;
       const tls = {
         ...(s.tls ?? {}),

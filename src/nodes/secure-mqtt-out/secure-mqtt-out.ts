@@ -2,7 +2,7 @@
 // with the broker's answer. Refused messages leave on the second output with msg.error.
 import type { PublishOutcome, PublishRequest, QoS } from '../../lib/mqtt/connection';
 import { intInRange, numberInRange, type LifecycleMessage } from '../../lib/mqtt/settings';
-import { checkPublishTopic } from '../../lib/mqtt/topic-rules';
+import { checkPublishTopic, shorten } from '../../lib/mqtt/topic-rules';
 import { deathTopicOf } from '../../lib/formats/sparkplug';
 import { preparePublish, type PublishDefaults } from '../../lib/publish/prepare';
 import { inFlightLimit, Publisher } from '../../lib/publish/publisher';
@@ -116,14 +116,33 @@ export = function register(RED: NodeAPI): void {
       return { fill: fill ?? 'grey', shape: conn.shape ?? 'ring', text: parts.join(' · ') };
     }
 
+    // Messages restored from the spool have no flow message: their refusals are logged, gathered for a second into a
+    // line per reason (a long outage then a restart can expire thousands at once).
+    const unroutable = new Map<string, { count: number; topic: string; message: string }>();
+    const flushUnroutable = (): void => {
+      for (const [code, u] of unroutable) {
+        node.warn(u.count === 1 ? t('secure-mqtt-out.log.spooledNotSent', { topic: u.topic, message: u.message }) : t('secure-mqtt-out.log.spooledManyNotSent', { count: u.count, code, topic: u.topic, message: u.message }));
+      }
+      unroutable.clear();
+    };
+    let unroutableTimer: NodeJS.Timeout | undefined;
+    const reportUnroutable = (): void => {
+      unroutableTimer ??= setTimeout(() => {
+        unroutableTimer = undefined;
+        flushUnroutable();
+      }, 1000);
+    };
+
     function refuse(p: Pending | undefined, error: NotSent, request?: PublishRequest): void {
       refused++;
       refusedBy.set(error.code, (refusedBy.get(error.code) ?? 0) + 1);
       lastRefusal = error.code;
       status.request();
       if (!p) {
-        // A message restored from the spool after a restart has no flow message to route.
-        node.warn(t('secure-mqtt-out.log.spooledNotSent', { topic: request?.topic ?? '?', message: error.message }));
+        const u = unroutable.get(error.code) ?? { count: 0, topic: shorten(request?.topic ?? '?'), message: error.message };
+        u.count++;
+        unroutable.set(error.code, u);
+        reportUnroutable();
         return;
       }
       p.msg.error = { ...error };
@@ -207,6 +226,9 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       broker.deregister(user);
       status.cancel();
+      clearTimeout(unroutableTimer);
+      unroutableTimer = undefined;
+      flushUnroutable();
       const { kept, discarded } = publisher.close();
       if (kept.length > 0) {
         node.log(t('secure-mqtt-out.log.kept', { count: kept.length }));
