@@ -216,4 +216,86 @@ describe('MqttConnection: nodes sharing a filter', () => {
       }
     });
   }
+
+  test('MQTT 3.1.1: a topic first retained after a node subscribed reaches it live; a later join does not bring it again', async () => {
+    await retained('later');
+    const conn = await connection(4);
+    try {
+      const a = node(conn, 'later/#', { qos: 1 });
+      await a.ready;
+      await pub.publishAsync('later/new', 'n', { qos: 1, retain: true });
+      await settle('later/live', [a]);
+      const b = node(conn, 'later/#', { qos: 1 });
+      await b.ready;
+      await settle('later/live', [a, b]);
+      assert.deepEqual(a.got.filter((m) => m.startsWith('later/new')), ['later/new=n'], a.got.join(', '));
+      assert.deepEqual(b.got.filter((m) => m.startsWith('later/new')), ['later/new=n (retained)']);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  /** A connection with a kept MQTT 5 session under a fixed client id. */
+  function kept(clientId: string): MqttConnection {
+    return new MqttConnection({ host: '127.0.0.1', port: mosq.port, transport: 'mqtt', protocolVersion: 5, clientId, keepalive: 30, clean: false, sessionExpiry: 300 });
+  }
+
+  test('MQTT 5, kept session: "only new subscriptions" on a filter the session never had gets the retained messages', async () => {
+    await retained('onlynew');
+    const first = kept('onlynew-client');
+    first.start();
+    await waitFor(() => first.connected, 5000, 'connected');
+    await first.close();
+    const conn = kept('onlynew-client');
+    conn.start();
+    try {
+      await waitFor(() => conn.connected, 5000, 'connected into the kept session');
+      const x = node(conn, 'onlynew/#', { qos: 1, rh: 1 });
+      await x.ready;
+      await settle('onlynew/live', [x]);
+      assert.deepEqual(x.got.filter((m) => m.endsWith('(retained)')).sort(), ['onlynew/1=r1 (retained)', 'onlynew/2=r2 (retained)']);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('MQTT 5, kept session, a new connection object (a redeploy): filters no node has any more are unsubscribed, and a wider no local is applied', async () => {
+    const old = kept('redeploy-client');
+    old.start();
+    await waitFor(() => old.connected, 5000, 'connected');
+    await Promise.all([node(old, 'rd/dev/#', { qos: 1 }).ready, node(old, 'rd/#', { qos: 1, nl: true }).ready]);
+    await old.close();
+    const conn = kept('redeploy-client');
+    conn.start();
+    try {
+      await waitFor(() => conn.connected, 5000, 'connected into the kept session');
+      const x = node(conn, 'rd/#', { qos: 1 });
+      await x.ready;
+      await conn.publish({ topic: 'rd/own', payload: 'mine', qos: 1 });
+      await pub.publishAsync('rd/dev/t', 'once', { qos: 1 });
+      await settle('rd/live', [x]);
+      assert.ok(x.got.includes('rd/own=mine'), `no local widened: ${x.got.join(', ')}`);
+      assert.deepEqual(x.got.filter((m) => m === 'rd/dev/t=once'), ['rd/dev/t=once'], 'the old rd/dev/# no longer doubles it');
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('MQTT 5, kept session: a filter whose last node left while the connection was down is unsubscribed after reconnecting', async () => {
+    const conn = kept('left-offline');
+    conn.start();
+    try {
+      await waitFor(() => conn.connected, 5000, 'connected');
+      const x = node(conn, 'gone/#', { qos: 1 });
+      await x.ready;
+      const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'left-offline', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 }, reconnectPeriod: 0 });
+      await waitFor(() => !conn.connected, 5000, 'dropped');
+      await x.unsubscribe();
+      await thief.endAsync();
+      await waitFor(() => conn.connected, 10000, 'connected again');
+      await waitFor(() => /Received UNSUBSCRIBE from left-offline/.test(mosq.log()), 5000, 'the UNSUBSCRIBE');
+    } finally {
+      await conn.close();
+    }
+  });
 });

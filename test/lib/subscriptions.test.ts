@@ -114,19 +114,30 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
     assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [a]);
   });
 
-  test('at a reconnect with the session kept, "only new subscriptions" nodes get no retained messages, "always" ones do', () => {
-    const table = new SubscriptionTable(5);
+  test('at a reconnect into the kept session, "only new subscriptions" nodes get no retained messages, "always" ones do', () => {
+    const table = upTable(5);
     const once = table.add('t/#', { qos: 1, rh: 1 }, noop);
     const always = table.add('t/#', { qos: 1 }, noop);
+    const first = grant(table, once);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [once, always], 'a new session: both');
     table.connected(true, true);
-    const req = table.plan(once.group, 'connect');
-    assert.ok(req);
+    const req = grant(table, once);
     assert.equal(req.options.rh, 0);
-    table.granted(req, 1);
     assert.deepEqual(table.match('t/x', packet('t/x', true, req.id)), [always]);
-    table.connected(false, true);
-    const fresh = grant(table, once);
-    assert.deepEqual(table.match('t/x', packet('t/x', true, fresh.id)), [once, always]);
+  });
+
+  test('a kept session this process never subscribed the filter in: "only new" goes to the broker as 1, or counts as new', () => {
+    const onlyNew = upTable(5, true);
+    const a = onlyNew.add('n/#', { qos: 1, rh: 1 }, noop);
+    const req = grant(onlyNew, a);
+    assert.equal(req.options.rh, 1, 'the broker knows whether its session has the filter');
+    assert.deepEqual(onlyNew.match('n/x', packet('n/x', true, req.id)), [a], 'what it sends is for this node');
+    const mixed = upTable(5, true);
+    const b = mixed.add('m/#', { qos: 1, rh: 1 }, noop);
+    const c = mixed.add('m/#', { qos: 1 }, noop);
+    const both = grant(mixed, b);
+    assert.equal(both.options.rh, 0);
+    assert.deepEqual(mixed.match('m/x', packet('m/x', true, both.id)), [b, c]);
   });
 
   test('widening no local or retain as published replaces the subscription (Mosquitto ignores them in a second SUBSCRIBE); a leave sends nothing', () => {
@@ -190,6 +201,7 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
 
   test('after the identifiers wrap, a number still naming a filter is skipped', () => {
     const table = upTable(5);
+    (table as unknown as { nextId: number }).nextId = 1;
     const low = table.add('a/b', { qos: 1 }, noop);
     const first = table.plan(low.group, 'connect');
     assert.equal(first?.id, 1);

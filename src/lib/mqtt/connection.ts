@@ -16,7 +16,7 @@ import mqtt, {
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
-import { SubscriptionTable, type FilterGroup, type MessageHandler, type NoticeHandler, type QoS, type RequestKind, type SubscribeOptions, type SubscriptionEntry } from './subscriptions';
+import { SubscriptionTable, type SessionMemory, type FilterGroup, type MessageHandler, type NoticeHandler, type QoS, type RequestKind, type SubscribeOptions, type SubscriptionEntry } from './subscriptions';
 
 export type { MessageHandler, NoticeHandler, QoS, SubscribeOptions, SubscriptionNotice } from './subscriptions';
 
@@ -122,7 +122,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.setMaxListeners(0);
     this.backoff = hooks.backoff ?? new Backoff(settings.backoff ?? DEFAULT_BACKOFF);
     this.connectFn = hooks.connect ?? ((options) => mqtt.connect(options));
-    this.subscriptions = new SubscriptionTable(settings.protocolVersion);
+    this.subscriptions = new SubscriptionTable(settings.protocolVersion, sessionMemory(settings));
   }
 
   get state(): ConnectionState {
@@ -409,6 +409,12 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (this.settings.birth) {
       this.publishLifecycle(client, this.settings.birth).catch(() => undefined);
     }
+    // A kept session still holds the filters nodes removed while the connection was down (or an earlier connection
+    // of this process had): without this they would deliver to nobody, and fill the session while offline.
+    for (const filter of this.subscriptions.leftovers()) {
+      client.unsubscribe(filter, () => undefined);
+      this.subscriptions.forget(filter);
+    }
     // All at once, not one round trip per filter: a flow with thousands of filters is subscribed again quickly.
     const all = this.subscriptions.filters().map((group) => this.subscribeAtBroker(group, 'connect').catch(() => undefined)); // refusals: subscribeFailed
     await Promise.all(all);
@@ -488,7 +494,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (!group.entries.has(entry)) return;
     if (!this.subscriptions.remove(entry)) return;
     const client = this.client;
-    if (!client || !this.connected) return;
+    if (!client || !this.connected) return; // a kept session drops it after the next connect (leftovers)
+    this.subscriptions.forget(group.filter);
     await new Promise<void>((resolve) => client.unsubscribe(group.filter, () => resolve()));
   }
 
@@ -565,6 +572,19 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 }
 
 const DELIVERED: PublishOutcome = Object.freeze({ reasonCode: 0 });
+
+/** What each client id's session at each broker holds, as far as this process knows; outlives connection objects. */
+const sessions = new Map<string, SessionMemory>();
+
+function sessionMemory(s: ConnectionSettings): SessionMemory {
+  const key = `${s.transport}://${s.host}:${s.port}#${s.clientId}`;
+  let memory = sessions.get(key);
+  if (!memory) {
+    memory = new Map();
+    sessions.set(key, memory);
+  }
+  return memory;
+}
 
 const silent = (): void => undefined;
 

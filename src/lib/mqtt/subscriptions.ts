@@ -40,7 +40,8 @@ export interface SubscriptionEntry {
    * Without identifiers: the topics of the retained messages this entry has had since its last request that brings
    * them (undefined: it takes none). Timing cannot tell whose SUBSCRIBE a retained message answers (Mosquitto sends
    * 20 QoS 1 messages at a time and the next SUBACK overtakes the rest), but each entry needs each topic once. The
-   * set holds at most the retained topics matching the filter, which the broker holds anyway.
+   * set is dropped once the filter's retained messages have stopped coming (RETAINED_QUIET_MS): it holds at most one
+   * retained set, and a node joining later replays nothing to this one.
    */
   retainedSeen: Set<string> | undefined;
   /** Whether a SUBSCRIBE sent on this connection included this entry. */
@@ -60,8 +61,8 @@ export interface FilterGroup {
   granted: number | undefined;
   /** Options of the last SUBSCRIBE sent on this connection, granted or not yet answered. */
   requested: SubscribeOptions | undefined;
-  /** Options last sent to the broker by this process, kept across connections: what a kept session holds. */
-  lastSent: SubscribeOptions | undefined;
+  /** When the last SUBACK or retained message for this filter came (performance.now()). */
+  retainedAt: number;
   /** Why the last SUBSCRIBE was refused, for a node joining before the next attempt. */
   refusal: Error | undefined;
   id: number | undefined;
@@ -93,20 +94,35 @@ const IDS_KEPT = 8;
 /** Identifiers of removed filters remembered, so their late messages reach nobody rather than a newer filter. */
 const RETIRED_KEPT = 1024;
 const MAX_SUBSCRIPTION_ID = 268435455;
+/** Retained messages come back to back after a SUBACK: this long without one, a request's set is over. */
+const RETAINED_QUIET_MS = 5000;
+
+/**
+ * What a client id's session holds at the broker, as far as this process knows: filter → the options last sent.
+ * Kept by the connection across reconnects and redeploys (a new connection object with the same client id finds the
+ * session of the old one), so a kept session's options can be widened and its unused filters unsubscribed.
+ */
+export type SessionMemory = Map<string, SubscribeOptions>;
 
 export class SubscriptionTable {
   private readonly groups = new Map<string, FilterGroup>();
   private readonly byId = new Map<number, FilterGroup>();
   private readonly retired = new Set<number>();
   private readonly trie = new TopicTrie<SubscriptionEntry>();
-  private nextId = 1;
+  // Each process starts somewhere else: a kept session may still carry another process's identifiers.
+  private nextId = 1 + Math.floor(Math.random() * (MAX_SUBSCRIPTION_ID - 1));
   private readonly v5: boolean;
   private idsAvailable = true;
   private sessionPresent = false;
   /** Whether FilterGroup.overlaps are kept up to date (only needed without identifiers). */
   private overlapsKnown = false;
 
-  constructor(protocolVersion: 4 | 5) {
+  private readonly shared = new Set<FilterGroup>();
+
+  constructor(
+    protocolVersion: 4 | 5,
+    private readonly session: SessionMemory = new Map(),
+  ) {
     this.v5 = protocolVersion === 5;
   }
 
@@ -132,7 +148,7 @@ export class SubscriptionTable {
         brokerOptions: undefined,
         granted: undefined,
         requested: undefined,
-        lastSent: undefined,
+        retainedAt: 0,
         refusal: undefined,
         id: undefined,
         ids: [],
@@ -140,7 +156,8 @@ export class SubscriptionTable {
         queue: Promise.resolve(),
       };
       this.groups.set(filter, group);
-      if (this.overlapsKnown) this.findOverlaps(group, this.groups.values());
+      if (this.overlapsKnown) this.findOverlaps(group);
+      if (isShared) this.shared.add(group);
     }
     const entry: SubscriptionEntry = { filter, options, handler, onNotice, group, retainedKey: undefined, retainedSeen: undefined, sent: false, noticed: new Set() };
     group.entries.add(entry);
@@ -158,6 +175,7 @@ export class SubscriptionTable {
     this.trie.remove(group.dispatch, entry);
     if (group.entries.size > 0) return false;
     this.groups.delete(group.filter);
+    this.shared.delete(group);
     for (const other of group.overlaps) other.overlaps.delete(group);
     for (const id of group.ids) {
       if (this.byId.get(id) !== group) continue;
@@ -175,15 +193,22 @@ export class SubscriptionTable {
   connected(sessionPresent: boolean, idsAvailable: boolean): void {
     this.sessionPresent = sessionPresent;
     this.idsAvailable = idsAvailable;
+    if (!sessionPresent) this.session.clear();
     this.disconnected();
     if (!this.identifiers && !this.overlapsKnown) {
       this.overlapsKnown = true;
-      const earlier: FilterGroup[] = [];
-      for (const group of this.groups.values()) {
-        this.findOverlaps(group, earlier);
-        earlier.push(group);
-      }
+      for (const group of this.groups.values()) this.findOverlaps(group);
     }
+  }
+
+  /** Filters the kept session holds that no node wants any more: to unsubscribe after connecting. */
+  leftovers(): string[] {
+    return [...this.session.keys()].filter((f) => !this.groups.has(f));
+  }
+
+  /** The broker was asked to drop this filter (UNSUBSCRIBE sent). */
+  forget(filter: string): void {
+    this.session.delete(filter);
   }
 
   disconnected(): void {
@@ -206,7 +231,7 @@ export class SubscriptionTable {
     if (kind === 'connect' && group.requested !== undefined) return undefined;
     const entries = [...group.entries];
     const merged = mergeOptions(entries.map((e) => e.options));
-    const wanting = entries.filter((e) => this.wantsRetained(e, kind));
+    const { wanting, rh } = this.retainedFor(group, entries, kind);
     this.notices(group, merged);
     if (kind === 'join') {
       // Already in a request sent since (several nodes deployed together share one): its answer is theirs.
@@ -217,7 +242,7 @@ export class SubscriptionTable {
       }
     }
     const options: SubscribeOptions = { ...merged };
-    if (this.v5) options.rh = wanting.length > 0 ? 0 : 2;
+    if (this.v5) options.rh = rh;
     let id: number | undefined;
     if (this.identifiers) {
       // A join that brings retained messages takes a new identifier: they then reach only the newcomers.
@@ -226,16 +251,20 @@ export class SubscriptionTable {
       if (kind === 'connect') for (const e of entries) e.retainedKey = undefined;
       for (const e of wanting) e.retainedKey = id;
     } else {
-      if (kind === 'connect') for (const e of entries) e.retainedSeen = undefined;
+      // A set whose retained messages stopped coming is over; one still filling (a join during the first node's
+      // set) stays, and its topics keep that node from taking them twice.
+      const over = kind === 'connect' || performance.now() - group.retainedAt > RETAINED_QUIET_MS;
+      if (over) for (const e of entries) e.retainedSeen = undefined;
       for (const e of wanting) e.retainedSeen = new Set();
     }
     for (const e of entries) e.sent = true;
     // What the broker holds: the subscription made on this connection, or after a reconnect into a kept session,
     // what was sent before.
-    const held = kind === 'join' ? group.brokerOptions : this.sessionPresent ? group.lastSent : undefined;
+    const held = kind === 'join' ? group.brokerOptions : this.sessionPresent ? this.session.get(group.filter) : undefined;
     const replace = !!held && ((!!held.nl && !options.nl) || (!held.rap && !!options.rap));
     group.requested = options;
-    group.lastSent = options;
+    group.retainedAt = performance.now();
+    this.session.set(group.filter, options);
     return { group, options, id, replace };
   }
 
@@ -244,6 +273,7 @@ export class SubscriptionTable {
     group.brokerOptions = req.options;
     group.granted = qos;
     group.refusal = undefined;
+    group.retainedAt = performance.now();
   }
 
   refused(req: SubscribeRequest, err: Error): void {
@@ -256,6 +286,7 @@ export class SubscriptionTable {
   /** The entries a message goes to. */
   match(topic: string, packet: IPublishPacket): SubscriptionEntry[] {
     const out: SubscriptionEntry[] = [];
+    const now = performance.now();
     const ids = packet.properties?.subscriptionIdentifier;
     if (ids !== undefined) {
       let stale = false;
@@ -264,7 +295,7 @@ export class SubscriptionTable {
         // now name another filter or none: an identifier counts only when its filter matches the topic.
         const group = this.byId.get(id);
         if (group && filterMatches(group.dispatch, topic)) {
-          for (const e of group.entries) if (this.takes(e, topic, packet.retain, id)) out.push(e);
+          for (const e of group.entries) if (this.takes(e, topic, packet.retain, id, now)) out.push(e);
         } else if (!this.retired.has(id)) {
           stale = true;
         }
@@ -272,13 +303,22 @@ export class SubscriptionTable {
       // Only stale identifiers (messages queued while offline come before our SUBSCRIBEs): the topic decides.
       if (out.length > 0 || !stale) return out;
     }
-    for (const e of this.trie.match(topic)) if (this.takes(e, topic, packet.retain, undefined)) out.push(e);
+    const matched = this.trie.match(topic);
+    for (const e of matched) if (this.takes(e, topic, packet.retain, undefined, now)) out.push(e);
+    if (packet.retain) for (const e of matched) e.group.retainedAt = now;
     return out;
   }
 
-  private takes(e: SubscriptionEntry, topic: string, retain: boolean, id: number | undefined): boolean {
+  private takes(e: SubscriptionEntry, topic: string, retain: boolean, id: number | undefined, now: number): boolean {
+    // Without identifiers, an entry's set of retained topics lives while its retained messages come.
+    if (e.retainedSeen && now - e.group.retainedAt > RETAINED_QUIET_MS) e.retainedSeen = undefined;
+    if (!retain) {
+      // A topic first retained after this entry subscribed reaches it live; a join's copy must not bring it again.
+      e.retainedSeen?.add(topic);
+      return true;
+    }
     // With retain-as-published, a live message keeps its flag too: retained ones can no longer be told apart.
-    if (!retain || !e.group.requested || e.group.requested.rap) return true;
+    if (!e.group.requested || e.group.requested.rap) return true;
     if (id !== undefined) return e.retainedKey === id;
     if (this.identifiers) return true; // a stale identifier: no way to tell which request this answers
     const seen = e.retainedSeen;
@@ -287,11 +327,23 @@ export class SubscriptionTable {
     return true;
   }
 
-  private wantsRetained(e: SubscriptionEntry, kind: RequestKind): boolean {
-    const rh = this.v5 ? (e.options.rh ?? 0) : 0;
-    if (rh === 2) return false;
-    if (kind === 'connect') return rh === 0 || !this.sessionPresent;
-    return !e.sent;
+  /**
+   * Which entries a SUBSCRIBE brings retained messages for, and the retain handling to send. A node's "only for a new
+   * subscription" (1) is kept by the broker where it can be: into a kept session, with no node wanting them always,
+   * 1 goes to the broker as it is.
+   */
+  private retainedFor(group: FilterGroup, entries: SubscriptionEntry[], kind: RequestKind): { wanting: SubscriptionEntry[]; rh: 0 | 1 | 2 } {
+    const rhOf = (e: SubscriptionEntry): 0 | 1 | 2 => (this.v5 ? (e.options.rh ?? 0) : 0);
+    if (kind === 'join') {
+      const wanting = entries.filter((e) => !e.sent && rhOf(e) !== 2);
+      return { wanting, rh: wanting.length > 0 ? 0 : 2 };
+    }
+    const always = entries.filter((e) => rhOf(e) === 0);
+    const ifNew = entries.filter((e) => rhOf(e) === 1);
+    if (!this.sessionPresent) return { wanting: [...always, ...ifNew], rh: always.length + ifNew.length > 0 ? 0 : 2 };
+    if (always.length === 0) return { wanting: ifNew, rh: ifNew.length > 0 ? 1 : 2 };
+    // Sent with 0 for the others: a filter this process never sent into the session is taken to be new to it.
+    return { wanting: this.session.has(group.filter) ? always : [...always, ...ifNew], rh: 0 };
   }
 
   private assignId(group: FilterGroup): void {
@@ -305,9 +357,10 @@ export class SubscriptionTable {
     while (group.ids.length > IDS_KEPT) this.byId.delete(group.ids.shift() as number);
   }
 
-  /** Records the filters among `others` that share topics with `group`, where one of the two is shared. */
-  private findOverlaps(group: FilterGroup, others: Iterable<FilterGroup>): void {
-    for (const other of others) {
+  /** Records the filters that share topics with `group`, where one of the two is shared. */
+  private findOverlaps(group: FilterGroup): void {
+    // Only pairs with a shared filter matter: a plain filter is compared with the shared ones alone.
+    for (const other of group.shared ? this.groups.values() : this.shared) {
       if (other === group || !(group.shared || other.shared) || !filtersOverlap(group.dispatch, other.dispatch)) continue;
       group.overlaps.add(other);
       other.overlaps.add(group);
