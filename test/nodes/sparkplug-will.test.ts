@@ -19,19 +19,23 @@ function bdSeqOf(payload: Buffer): number {
   return typeof v === 'object' && v !== null ? v.toNumber() : Number(v);
 }
 
+const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')];
+
+/** Sparkplug format node → publish node → connection (client id = edge node id), group "plant". */
+function edgeFlow(port: number, edge: string, protocolVersion: '4' | '5', broker: Record<string, unknown> = {}): FlowNode[] {
+  return [
+    { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port, clientId: edge, protocolVersion, reconnectMin: '0.1', reconnectMax: '0.5', ...broker },
+    { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: edge, spDevice: '', wires: [['p1'], []] },
+    { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
+  ];
+}
+
 describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRTH', () => {
   const rig = runtimeWithBroker();
 
   test('format → publish: NBIRTH sent on a connection whose Will is the matching NDEATH', async () => {
     const w = await watch(rig.mosq.port, 'spBv1.0/#');
-    await helper.load(
-      [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
-      [
-        { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: rig.mosq.port, clientId: 'edge-1', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
-        { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-1', spDevice: '', wires: [['p1'], []] },
-        { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
-      ],
-    );
+    await helper.load(modules, edgeFlow(rig.mosq.port, 'edge-1', '4'));
     await waitFor(() => brokerUp(), 5000, 'connected');
     helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
     const birth = await waitFor(() => w.received.find((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1'), 10000, 'NBIRTH');
@@ -56,14 +60,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const proxy = await startProxy(rig.mosq.port);
     const w = await watch(rig.mosq.port, 'spBv1.0/#');
     try {
-      await helper.load(
-        [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
-        [
-          { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-2', protocolVersion: '5', reconnectMin: '0.1', reconnectMax: '0.5' },
-          { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-2', spDevice: '', wires: [['p1'], []] },
-          { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
-        ],
-      );
+      await helper.load(modules, edgeFlow(proxy.port, 'edge-2', '5'));
       await waitFor(() => brokerUp(), 5000, 'connected');
       helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
       const births = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-2');
@@ -97,14 +94,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     const proxy = await startProxy(rig.mosq.port);
     const w = await watch(rig.mosq.port, 'spBv1.0/#');
     try {
-      await helper.load(
-        [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')],
-        [
-          { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-3', protocolVersion: '4', reconnectMin: '0.1', reconnectMax: '0.5' },
-          { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-3', spDevice: '', wires: [['p1'], []] },
-          { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
-        ],
-      );
+      await helper.load(modules, edgeFlow(proxy.port, 'edge-3', '4'));
       await waitFor(() => brokerUp(), 5000, 'connected');
       proxy.refuseNext(1); // the swap's first CONNECT
       helper.getNode('f1').receive({ payload: { temperature: 21.5 }, timestamp: Date.now(), sensor: 'bme280' });
@@ -123,13 +113,9 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
   test('a connection config redeployed alone (a new connection, no Will yet): the next data asks for births, and the Will follows', async () => {
     const proxy = await startProxy(rig.mosq.port);
     const w = await watch(rig.mosq.port, 'spBv1.0/#');
-    const flow = (keepalive: string): FlowNode[] => [
-      { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: proxy.port, clientId: 'edge-4', protocolVersion: '5', keepalive, reconnectMin: '0.1', reconnectMax: '0.5' },
-      { id: 'f1', type: 'telemetry-format', format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'edge-4', spDevice: '', wires: [['p1'], []] },
-      { id: 'p1', type: 'secure-mqtt-out', broker: 'b1', topic: '', wires: [[], []] },
-    ];
+    const flow = (keepalive: string): FlowNode[] => edgeFlow(proxy.port, 'edge-4', '5', { keepalive });
     try {
-      await helper.load([nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')], flow('60'));
+      await helper.load(modules, flow('60'));
       await waitFor(() => brokerUp(), 5000, 'connected');
       const births = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-4');
       const deaths = (): typeof w.received => w.received.filter((r) => r.topic === 'spBv1.0/plant/NDEATH/edge-4');
