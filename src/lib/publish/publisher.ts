@@ -136,11 +136,12 @@ export class Publisher<T> {
     const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, at: Date.now(), mono: performance.now() };
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
+    // Sent at once, it may still come back to the queue after a lost connection.
+    if (request.properties?.messageExpiryInterval) this.expiring = true;
     if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
-    if (request.properties?.messageExpiryInterval) this.expiring = true;
     let { accepted, evicted } = this.outbox.push(item);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
