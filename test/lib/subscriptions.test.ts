@@ -66,6 +66,29 @@ describe('SubscriptionTable, MQTT 3.1.1', () => {
     assert.deepEqual(table.match('s/x', packet('s/x', true)), []);
   });
 
+  test('a lone node takes its whole retained set even after a stall longer than the quiet window; after a later join, not any more', (t) => {
+    let now = 1000;
+    t.mock.method(performance, 'now', () => now);
+    const table = upTable(4);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    grant(table, a);
+    now += 6000; // the set is held up (a slow link, a busy event loop, other filters' sets first)
+    assert.deepEqual(table.match('t/1', packet('t/1', true)), [a]);
+    assert.deepEqual(table.match('t/2', packet('t/2', true)), [a]);
+    now += 6000;
+    const b = table.add('t/#', { qos: 1 }, noop);
+    grant(table, b, 'join');
+    assert.deepEqual(table.match('t/1', packet('t/1', true)), [b], "b's copy: a's set is over and b's request is the latest");
+  });
+
+  test('a node\'s set of topics stops at 10,000 (then a later join may replay to it, but memory stays bounded)', () => {
+    const table = upTable(4);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    grant(table, a);
+    for (let i = 0; i < 10001; i++) table.match(`t/${i}`, packet(`t/${i}`, false));
+    assert.equal(a.retainedSeen, undefined);
+  });
+
   test('a node leaving sends nothing: the subscription stays as wide as it was until the next connection', () => {
     const table = upTable(4);
     const a = table.add('t/#', { qos: 0 }, noop);
@@ -124,6 +147,29 @@ describe('SubscriptionTable, MQTT 5 with identifiers', () => {
     const req = grant(table, once);
     assert.equal(req.options.rh, 0);
     assert.deepEqual(table.match('t/x', packet('t/x', true, req.id)), [always]);
+  });
+
+  test('a reconnect into a kept session that brings retained messages takes a new identifier (the rest of the old set is not taken twice)', () => {
+    const table = upTable(5);
+    const a = table.add('t/#', { qos: 1 }, noop);
+    const first = grant(table, a);
+    table.connected(true, true);
+    const again = grant(table, a);
+    assert.notEqual(again.id, first.id);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, first.id)), [], 'the old set, still queued');
+    assert.deepEqual(table.match('t/x', packet('t/x', true, again.id)), [a]);
+  });
+
+  test('"only new subscriptions" into a kept session that holds the filter: a node never in a SUBSCRIBE of the session is new', () => {
+    const table = upTable(5);
+    const old = table.add('t/#', { qos: 1, rh: 1 }, noop);
+    grant(table, old);
+    table.disconnected();
+    const fresh = table.add('t/#', { qos: 1, rh: 1 }, noop); // deployed while the connection was down
+    table.connected(true, true);
+    const req = grant(table, old);
+    assert.equal(req.options.rh, 0);
+    assert.deepEqual(table.match('t/x', packet('t/x', true, req.id)), [fresh]);
   });
 
   test('a kept session this process never subscribed the filter in: "only new" goes to the broker as 1, or counts as new', () => {

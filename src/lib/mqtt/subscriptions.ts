@@ -34,18 +34,23 @@ export interface SubscriptionEntry {
   readonly handler: MessageHandler;
   readonly onNotice: NoticeHandler | undefined;
   readonly group: FilterGroup;
-  /** With identifiers: the request whose retained messages this entry takes; undefined: none. */
+  /**
+   * The request whose retained messages this entry takes (its subscription identifier, or without identifiers a
+   * number per filter); undefined: none.
+   */
   retainedKey: number | undefined;
   /**
    * Without identifiers: the topics of the retained messages this entry has had since its last request that brings
    * them (undefined: it takes none). Timing cannot tell whose SUBSCRIBE a retained message answers (Mosquitto sends
    * 20 QoS 1 messages at a time and the next SUBACK overtakes the rest), but each entry needs each topic once. The
-   * set is dropped once the filter's retained messages have stopped coming (RETAINED_QUIET_MS): it holds at most one
-   * retained set, and a node joining later replays nothing to this one.
+   * set is dropped once the filter's retained messages have stopped coming (RETAINED_QUIET_MS) or it grows past
+   * RETAINED_SEEN_MAX; then the entry takes the copies only while its request is the filter's latest.
    */
   retainedSeen: Set<string> | undefined;
   /** Whether a SUBSCRIBE sent on this connection included this entry. */
   sent: boolean;
+  /** Whether a SUBSCRIBE into the current session included it (a kept session outlives connections). */
+  inSession: boolean;
   readonly noticed: Set<string>;
 }
 
@@ -63,6 +68,8 @@ export interface FilterGroup {
   requested: SubscribeOptions | undefined;
   /** When the last SUBACK or retained message for this filter came (performance.now()). */
   retainedAt: number;
+  /** Without identifiers: the number of the latest request sent, as in SubscriptionEntry.retainedKey. */
+  lastKey: number;
   /** Why the last SUBSCRIBE was refused, for a node joining before the next attempt. */
   refusal: Error | undefined;
   id: number | undefined;
@@ -96,6 +103,8 @@ const RETIRED_KEPT = 1024;
 const MAX_SUBSCRIPTION_ID = 268435455;
 /** Retained messages come back to back after a SUBACK: this long without one, a request's set is over. */
 const RETAINED_QUIET_MS = 5000;
+/** A node's set of retained topics stops here (about 1 MB): past it, a later join may replay what it had. */
+const RETAINED_SEEN_MAX = 10000;
 
 /**
  * What a client id's session holds at the broker, as far as this process knows: filter → the options last sent.
@@ -149,6 +158,7 @@ export class SubscriptionTable {
         granted: undefined,
         requested: undefined,
         retainedAt: 0,
+        lastKey: 0,
         refusal: undefined,
         id: undefined,
         ids: [],
@@ -159,7 +169,7 @@ export class SubscriptionTable {
       if (this.overlapsKnown) this.findOverlaps(group);
       if (isShared) this.shared.add(group);
     }
-    const entry: SubscriptionEntry = { filter, options, handler, onNotice, group, retainedKey: undefined, retainedSeen: undefined, sent: false, noticed: new Set() };
+    const entry: SubscriptionEntry = { filter, options, handler, onNotice, group, retainedKey: undefined, retainedSeen: undefined, sent: false, inSession: false, noticed: new Set() };
     group.entries.add(entry);
     this.trie.add(group.dispatch, entry);
     return entry;
@@ -193,8 +203,11 @@ export class SubscriptionTable {
   connected(sessionPresent: boolean, idsAvailable: boolean): void {
     this.sessionPresent = sessionPresent;
     this.idsAvailable = idsAvailable;
-    if (!sessionPresent) this.session.clear();
     this.disconnected();
+    if (!sessionPresent) {
+      this.session.clear();
+      for (const group of this.groups.values()) for (const e of group.entries) e.inSession = false;
+    }
     if (!this.identifiers && !this.overlapsKnown) {
       this.overlapsKnown = true;
       for (const group of this.groups.values()) this.findOverlaps(group);
@@ -244,20 +257,27 @@ export class SubscriptionTable {
     const options: SubscribeOptions = { ...merged };
     if (this.v5) options.rh = rh;
     let id: number | undefined;
+    let key: number;
     if (this.identifiers) {
-      // A join that brings retained messages takes a new identifier: they then reach only the newcomers.
-      if (group.id === undefined || (kind === 'join' && wanting.length > 0)) this.assignId(group);
+      // A request that brings retained messages to some nodes takes a new identifier: they reach only those nodes,
+      // not the others on a join, and not the rest of an earlier set still queued in a kept session.
+      if (group.id === undefined || (wanting.length > 0 && (kind === 'join' || this.sessionPresent))) this.assignId(group);
       id = group.id as number;
-      if (kind === 'connect') for (const e of entries) e.retainedKey = undefined;
-      for (const e of wanting) e.retainedKey = id;
+      key = id;
     } else {
+      key = ++group.lastKey;
       // A set whose retained messages stopped coming is over; one still filling (a join during the first node's
       // set) stays, and its topics keep that node from taking them twice.
       const over = kind === 'connect' || performance.now() - group.retainedAt > RETAINED_QUIET_MS;
       if (over) for (const e of entries) e.retainedSeen = undefined;
       for (const e of wanting) e.retainedSeen = new Set();
     }
-    for (const e of entries) e.sent = true;
+    if (kind === 'connect') for (const e of entries) e.retainedKey = undefined;
+    for (const e of wanting) e.retainedKey = key;
+    for (const e of entries) {
+      e.sent = true;
+      e.inSession = true;
+    }
     // What the broker holds: the subscription made on this connection, or after a reconnect into a kept session,
     // what was sent before.
     const held = kind === 'join' ? group.brokerOptions : this.sessionPresent ? this.session.get(group.filter) : undefined;
@@ -311,7 +331,7 @@ export class SubscriptionTable {
 
   private takes(e: SubscriptionEntry, topic: string, retain: boolean, id: number | undefined, now: number): boolean {
     // Without identifiers, an entry's set of retained topics lives while its retained messages come.
-    if (e.retainedSeen && now - e.group.retainedAt > RETAINED_QUIET_MS) e.retainedSeen = undefined;
+    if (e.retainedSeen && (now - e.group.retainedAt > RETAINED_QUIET_MS || e.retainedSeen.size >= RETAINED_SEEN_MAX)) e.retainedSeen = undefined;
     if (!retain) {
       // A topic first retained after this entry subscribed reaches it live; a join's copy must not bring it again.
       e.retainedSeen?.add(topic);
@@ -322,7 +342,12 @@ export class SubscriptionTable {
     if (id !== undefined) return e.retainedKey === id;
     if (this.identifiers) return true; // a stale identifier: no way to tell which request this answers
     const seen = e.retainedSeen;
-    if (!seen || seen.has(topic)) return false;
+    if (!seen) {
+      // The set is over (a stall, or a set queued behind other filters' sets): while no later request was made on
+      // the filter, every retained copy still answers this node's.
+      return e.retainedKey !== undefined && e.retainedKey === e.group.lastKey;
+    }
+    if (seen.has(topic)) return false;
     seen.add(topic);
     return true;
   }
@@ -341,9 +366,14 @@ export class SubscriptionTable {
     const always = entries.filter((e) => rhOf(e) === 0);
     const ifNew = entries.filter((e) => rhOf(e) === 1);
     if (!this.sessionPresent) return { wanting: [...always, ...ifNew], rh: always.length + ifNew.length > 0 ? 0 : 2 };
-    if (always.length === 0) return { wanting: ifNew, rh: ifNew.length > 0 ? 1 : 2 };
-    // Sent with 0 for the others: a filter this process never sent into the session is taken to be new to it.
-    return { wanting: this.session.has(group.filter) ? always : [...always, ...ifNew], rh: 0 };
+    if (!this.session.has(group.filter)) {
+      // A filter this process never sent into the session: the broker knows whether the session holds it.
+      if (always.length === 0) return { wanting: ifNew, rh: ifNew.length > 0 ? 1 : 2 };
+      return { wanting: [...always, ...ifNew], rh: 0 };
+    }
+    // The session holds the filter; a node never in a SUBSCRIBE of this session is new to it all the same.
+    const wanting = [...always, ...ifNew.filter((e) => !e.inSession)];
+    return { wanting, rh: wanting.length > 0 ? 0 : 2 };
   }
 
   private assignId(group: FilterGroup): void {
