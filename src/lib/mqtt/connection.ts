@@ -1,5 +1,6 @@
 // One MQTT connection shared by every node of a broker config: reconnect with backoff, decoded failures,
-// publishes that settle with the broker's answer, and subscriptions dispatched through a topic trie.
+// publishes that settle with the broker's answer, and subscriptions shared per filter by the nodes on it
+// (subscriptions.ts decides what to send and who gets which message).
 import { EventEmitter } from 'node:events';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import mqtt, {
@@ -491,8 +492,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private async removeSubscription(entry: SubscriptionEntry): Promise<void> {
     const group = entry.group;
-    if (!group.entries.has(entry)) return;
-    if (!this.subscriptions.remove(entry)) return;
+    if (!this.subscriptions.remove(entry)) return; // not the last node on its filter (or removed already)
     const client = this.client;
     if (!client || !this.connected) return; // a kept session drops it after the next connect (leftovers)
     this.subscriptions.forget(group.filter);
