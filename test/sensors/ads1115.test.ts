@@ -35,9 +35,15 @@ test('mux selects the input: AIN2 alone, and differential AIN0-AIN1 may be negat
   assert.ok(Math.abs((await read({ channel: 'a2-a3', gain: 4.096, rate: 128 })).values.voltage - 2.4) < 0.000125);
 });
 
-test('above full scale the code clips at 0x7FFF (2.047937 V at +-2.048 V)', async () => {
-  const r = await rig([3.0, 0, 0, 0]).read({ channel: 'a0', gain: 2.048, rate: 860 });
-  assert.equal(r.values.voltage, (32767 * 2.048) / 32768);
+test('beyond full scale the code clips at 0x7FFF / 0x8000: refused, naming the gain, not passed on as 2.047937 V', async () => {
+  const high = await expectFault(rig([3.0, 0, 0, 0]).read({ channel: 'a0', gain: 2.048, rate: 860 }));
+  assert.equal(high.key, 'badReading');
+  assert.equal(high.code, 'ERANGE');
+  assert.match(high.message, /ADS1115 at 0x48 on bus 1: a0 at or beyond \+2\.048 V, the full scale of this gain: choose a larger one/);
+  const low = await expectFault(rig([0, 3.0, 0, 0]).read({ channel: 'a0-a1', gain: 2.048, rate: 860 }));
+  assert.match(low.message, /a0-a1 at or beyond -2\.048 V/);
+  const r = await rig([2.04, 0, 0, 0]).read({ channel: 'a0', gain: 2.048, rate: 860 });
+  assert.ok(Math.abs(r.values.voltage - 2.04) < 0.0001, 'just inside full scale still reads');
 });
 
 test('the driver waits for the OS bit: a stuck conversion times out with no value', async () => {

@@ -37,10 +37,14 @@ test('high2 (0.5 lx) mode halves the count back; one-time mode powers the chip d
   assert.equal(sim.measurements, 1);
 });
 
-test('bright light saturates at 65535 counts, never wraps', async () => {
+test('bright light saturates at 65535 counts: refused as over range (its value is unknown), never wrapped or passed on', async () => {
   const { bus } = rig(1e6);
-  const r = await new Bh1750(bus, 0x23, noWait).read();
-  assert.equal(r.values.illuminance, bh1750Lux(65535, 'high', 69));
+  const err = await expectFault(new Bh1750(bus, 0x23, noWait).read());
+  assert.equal(err.key, 'badReading');
+  assert.equal(err.code, 'ERANGE');
+  assert.match(err.message, /BH1750 at 0x23 on bus 1: over range \(54613 lx or more\): use a lower MTreg/);
+  const { bus: dimmer } = rig(54000);
+  assert.equal((await new Bh1750(dimmer, 0x23, noWait).read()).values.illuminance, bh1750Lux(64800, 'high', 69), 'just below the top still reads');
 });
 
 test('an MTreg outside 31..254 is refused', () => {

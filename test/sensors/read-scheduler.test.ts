@@ -108,3 +108,20 @@ test('interval 0 means no polling; run() still serialises', async () => {
   assert.deepEqual(order, [1, 2]);
   await s.stop();
 });
+
+test('a clock that steps back during a poll does not stretch the next wait beyond the interval', async () => {
+  const clock = new ManualClock();
+  let polls = 0;
+  let now = 0;
+  const stepping = { now: () => now, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) };
+  const s = new ReadScheduler(stepping, async () => {
+    polls++;
+    if (polls === 1) now -= 3600 * 1000; // NTP steps the clock back an hour while the first poll runs
+  });
+  s.start(1000);
+  await clock.advance(0);
+  assert.equal(polls, 1);
+  await clock.advance(1000);
+  assert.equal(polls, 2, 'the next poll came one interval later, not an hour');
+  await s.stop();
+});

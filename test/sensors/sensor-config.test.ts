@@ -54,3 +54,9 @@ test('a DS18B20 id typed in upper case is used in lower case, as the w1 driver n
   assert.equal(typeof reading.values.temperature, 'number');
   await reader.close();
 });
+
+test('neither polling nor reading on input is refused: the node would never read', () => {
+  assert.deepEqual(parseSensorConfig({ interval: '0', readOnInput: false }).problems, ['the node would never read: give an interval or read on each input message']);
+  assert.deepEqual(parseSensorConfig({ interval: '5', readOnInput: false }).problems, []);
+  assert.deepEqual(parseSensorConfig({ interval: '0', readOnInput: true }).problems, []);
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HardwareBackend } from '../../src/lib/hardware/backend';
 import { HardwareError } from '../../src/lib/hardware/hardware-error';
+import { openI2cBusDevice } from '../../src/lib/hardware/i2c-bus-device';
 import { SimI2cBus } from '../../src/lib/hardware/sim-i2c';
 import { readingMessage, readingSummary } from '../../src/lib/sensors/reading-message';
 import { parseSensorConfig, type SensorFields } from '../../src/lib/sensors/sensor-config';
@@ -139,4 +140,50 @@ test('close() while the bus is still opening: the bus is closed when it arrives;
   await assert.rejects(reading, (e: unknown) => e instanceof HardwareError && e.code === 'ECLOSED');
   await assert.rejects(reader.read(), (e: unknown) => e instanceof HardwareError && e.code === 'ECLOSED');
   assert.equal(sim.buses.length, 1, 'nothing opened after close');
+});
+
+test('a reader closed while waiting its turn at the device never touches the bus; one closed while measuring closes the bus when the measurement is over', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock });
+  const cfg = config({ sensorType: 'bh1750', address: '0x23', mtreg: '254', interval: '0' });
+  const first = createSensorReader(cfg, backend);
+  const second = createSensorReader(cfg, backend);
+  const a = first.read();
+  const b = second.read();
+  b.catch(() => undefined);
+  await clock.advance(300); // first is measuring (MTreg 254: about 663 ms), second waits its turn
+  await second.close();
+  let firstClosed = false;
+  void first.close().then(() => (firstClosed = true));
+  await flush();
+  assert.equal(firstClosed, false, 'the close waits for the measurement in progress');
+  assert.equal(backend.buses.filter((bus) => !bus.closed).length, 1, "the measuring reader's bus is still open");
+  const ra = await readWith(clock, a);
+  assert.ok(ra.values.illuminance !== undefined, 'the measurement finished on an open bus');
+  await flush();
+  assert.equal(firstClosed, true);
+  const err = await b.catch((e: unknown) => e);
+  assert.ok(err instanceof HardwareError);
+  assert.equal(err.code, 'ECLOSED', 'refused before the bus, not EBADF from it');
+  assert.equal(backend.openHandles(), 0);
+});
+
+test('the i2c-bus device refuses transfers after close(): i2c-bus would send them to a reused descriptor', async () => {
+  const calls: string[] = [];
+  const fake = {
+    openPromisified: async () => ({
+      i2cWrite: async (_a: number, length: number, buffer: Buffer) => (calls.push('write'), { bytesWritten: length, buffer }),
+      i2cRead: async (_a: number, length: number, buffer: Buffer) => (calls.push('read'), { bytesRead: length, buffer }),
+      readI2cBlock: async (_a: number, _c: number, length: number, buffer: Buffer) => (calls.push('block'), { bytesRead: length, buffer }),
+      writeByte: async () => void calls.push('byte'),
+      close: async () => void calls.push('close'),
+    }),
+  };
+  const bus = await openI2cBusDevice(1, () => fake);
+  await bus.write(0x23, [0x10]);
+  await bus.close();
+  for (const attempt of [() => bus.write(0x23, [1]), () => bus.read(0x23, 2), () => bus.readRegisters(0x23, 0, 2), () => bus.writeRegister(0x23, 0, 1)]) {
+    await assert.rejects(attempt(), (e: unknown) => e instanceof HardwareError);
+  }
+  assert.deepEqual(calls, ['write', 'close']);
 });

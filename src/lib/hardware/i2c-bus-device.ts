@@ -32,23 +32,33 @@ export async function openI2cBusDevice(busNumber: number, load?: RequireFn): Pro
   // openPromisified resolves even without /dev/i2c-N: the error arrives with the first transfer.
   const bus = await mod.openPromisified(busNumber).catch((err: unknown) => Promise.reject(describeFault(err, { kind: 'i2c', bus: busNumber })));
   const fail = (address: number) => (err: unknown) => Promise.reject(describeFault(err, { kind: 'i2c', bus: busNumber, address }));
+  // After close(), i2c-bus still holds a descriptor number per address: a transfer would reach whatever file now has
+  // that number. Refuse it here.
+  let closed = false;
+  const open = (address: number): Promise<void> => (closed ? fail(address)(Object.assign(new Error('bus closed'), { code: 'EBADF' })) : Promise.resolve());
   return {
     busNumber,
     write: async (address, bytes) => {
+      await open(address);
       const r = await bus.i2cWrite(address, bytes.length, Buffer.from(bytes)).catch(fail(address));
       if (r.bytesWritten !== bytes.length) return fail(address)(short(address, r.bytesWritten, bytes.length));
     },
     read: async (address, length) => {
+      await open(address);
       const r = await bus.i2cRead(address, length, Buffer.alloc(length)).catch(fail(address));
       if (r.bytesRead !== length) return fail(address)(short(address, r.bytesRead, length));
       return new Uint8Array(r.buffer.subarray(0, length));
     },
     readRegisters: async (address, register, length) => {
+      await open(address);
       const r = await bus.readI2cBlock(address, register, length, Buffer.alloc(length)).catch(fail(address));
       if (r.bytesRead !== length) return fail(address)(short(address, r.bytesRead, length));
       return new Uint8Array(r.buffer.subarray(0, length));
     },
-    writeRegister: (address, register, value) => bus.writeByte(address, register, value).catch(fail(address)),
-    close: () => bus.close().catch(() => undefined),
+    writeRegister: (address, register, value) => open(address).then(() => bus.writeByte(address, register, value).catch(fail(address))),
+    close: () => {
+      closed = true;
+      return bus.close().catch(() => undefined);
+    },
   };
 }

@@ -10,7 +10,8 @@ export interface Timers {
 }
 
 export const realTimers: Timers = {
-  now: () => Date.now(),
+  // Monotonic: a Pi without a clock boots on an old time and NTP steps it; intervals must not stretch by the step.
+  now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

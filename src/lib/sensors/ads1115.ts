@@ -61,6 +61,12 @@ export class Ads1115 {
     await this.bus.write(this.address, [0x00]);
     const [hi, lo] = await this.bus.read(this.address, 2);
     const raw = (((hi << 8) | lo) << 16) >> 16;
+    // The ADC clips at its full-scale codes (datasheet §9.3.3): the input is at or beyond ±FSR, its value unknown.
+    if (raw === 0x7fff || raw === -0x8000) {
+      const what = `ADS1115 at ${hex(this.address)} on bus ${this.bus.busNumber}`;
+      const detail = `${this.settings.channel} at or beyond ${raw > 0 ? '+' : '-'}${this.settings.gain} V, the full scale of this gain: choose a larger one`;
+      throw new HardwareError('badReading', 'ERANGE', `${what}: ${detail}`, { what, detail });
+    }
     return {
       model: 'ADS1115',
       values: { voltage: (raw * this.settings.gain) / 32768 },

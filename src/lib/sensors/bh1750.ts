@@ -1,4 +1,6 @@
 // BH1750 driver: power on, set MTreg, one-time measurement (the chip powers down after it), read 2 bytes.
+import { hex } from '../hardware/describe-fault';
+import { HardwareError } from '../hardware/hardware-error';
 import type { Sleep } from '../hardware/timers';
 import type { I2cBus } from '../hardware/types';
 import type { Reading } from './reading';
@@ -35,6 +37,13 @@ export class Bh1750 {
     await this.bus.write(this.address, [ONE_TIME[this.mode]]);
     await this.sleep(Math.ceil((MAX_MS[this.mode] * this.mtreg) / MTREG_DEFAULT));
     const [hi, lo] = await this.bus.read(this.address, 2);
+    if (((hi << 8) | lo) === 0xffff) {
+      // The counter is full: the light is at or beyond the top of this mode and MTreg, its value unknown.
+      const what = `BH1750 at ${hex(this.address)} on bus ${this.bus.busNumber}`;
+      const top = Math.round(bh1750Lux(0xffff, this.mode, this.mtreg));
+      const detail = `over range (${top} lx or more): use a lower MTreg or the "high" or "low" mode`;
+      throw new HardwareError('badReading', 'ERANGE', `${what}: ${detail}`, { what, detail });
+    }
     return {
       model: 'BH1750',
       values: { illuminance: bh1750Lux((hi << 8) | lo, this.mode, this.mtreg) },

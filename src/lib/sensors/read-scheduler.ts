@@ -33,7 +33,8 @@ export class ReadScheduler {
       // A poll that throws must not become an unhandled rejection (that would end Node-RED).
       void this.run(this.poll).catch(() => undefined).then(() => {
         if (this.stopped) return;
-        const wait = Math.max(0, started + intervalMs - this.timers.now());
+        // At most one interval: a clock that stepped back during the poll must not hold polling up by the step.
+        const wait = Math.min(intervalMs, Math.max(0, started + intervalMs - this.timers.now()));
         this.timer = this.timers.setTimeout(tick, wait);
       });
     };

@@ -98,6 +98,7 @@ export function parseSensorConfig(f: SensorFields): { config?: SensorConfig; pro
     problems.push('interval must be 0 (no polling) or 0.05..86400 seconds');
   }
   const readOnInput = f.readOnInput === undefined ? true : f.readOnInput === true || f.readOnInput === 'true';
+  if (intervalS === 0 && !readOnInput) problems.push('the node would never read: give an interval or read on each input message');
   if (problems.length) return { problems };
   const where = info.bus === 'i2c' ? hex(address) : info.bus === 'w1' ? deviceId || 'first' : `gpio${pin}`;
   return {

@@ -37,6 +37,8 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
   let line: GpioLine | undefined;
   let driver: Driver | undefined;
   let closed = false;
+  /** The driver's transfers in progress: close() lets them finish (or fail) before the bus goes. */
+  let measuring: Promise<unknown> | undefined;
 
   async function i2cDriver(): Promise<Driver> {
     bus = await backend.openI2c(config.bus, { device: config.type, address: config.address });
@@ -88,27 +90,43 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
     await b?.close();
   }
 
-  return {
-    async read() {
-      if (closed) throw readerClosed();
-      try {
-        if (!driver) {
-          const opened = await open();
-          // close() ran while the bus or pin was opening: release what was just opened (in the catch below).
-          if (closed) throw readerClosed();
-          driver = opened;
-        }
-        const d = driver;
-        // Readers of one device (same backend, bus and address) take turns; see device-lock.ts.
-        return await (bus ? exclusive(backend, `i2c-${config.bus}-${config.address}`, () => d.read()) : d.read());
-      } catch (err) {
-        await release().catch(() => undefined);
-        throw err;
+  async function readOnce(): Promise<Reading> {
+    if (closed) throw readerClosed();
+    try {
+      if (!driver) {
+        const opened = await open();
+        // close() ran while the bus or pin was opening: release what was just opened (in the catch below).
+        if (closed) throw readerClosed();
+        driver = opened;
       }
-    },
+      const d = driver;
+      // Readers of one device (same backend, bus and address) take turns; see device-lock.ts. A turn that comes
+      // after close() must not touch the bus.
+      const turn = (): Promise<Reading> => {
+        if (closed) return Promise.reject(readerClosed());
+        const p = d.read();
+        measuring = p;
+        const over = (): void => {
+          if (measuring === p) measuring = undefined;
+        };
+        p.then(over, over);
+        return p;
+      };
+      return await (bus ? exclusive(backend, `i2c-${config.bus}-${config.address}`, turn) : turn());
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  return {
+    read: readOnce,
     close() {
       closed = true;
-      return release();
+      // The bus is closed once the transfers in progress are over: i2c-bus keeps a descriptor per address after its
+      // close(), and a transfer still to come would go to whatever file reuses that number.
+      const busy = measuring ?? Promise.resolve();
+      return busy.then(release, release);
     },
   };
 }
