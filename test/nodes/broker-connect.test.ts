@@ -59,6 +59,20 @@ describe('secure-mqtt-broker: plain connections', () => {
     await waitFor(() => rig.mosq.log().includes("as ws-client (p5, c0, k60, u'alice')"), 2000, 'broker saw a v5 persistent session over ws');
   });
 
+  test('MQTT 5 with clean session off but no session expiry: a warning at deploy (the broker would keep nothing); 3.1.1 or an expiry: none', async () => {
+    const warning = 'no session expiry is set';
+    for (const [fields, warns] of [
+      [{ protocolVersion: '5', cleanSession: false }, 1],
+      [{ protocolVersion: '5', cleanSession: false, sessionExpiry: '3600' }, 0],
+      [{ protocolVersion: '4', cleanSession: false }, 0],
+      [{ protocolVersion: '5', cleanSession: true }, 0],
+    ] as const) {
+      await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port, ...fields }));
+      assert.equal(logLines(warning).length, warns, JSON.stringify(fields));
+      await helper.unload();
+    }
+  });
+
   test('the generated client id is stable across redeploys', async () => {
     await helper.load(brokerModule, brokerFlow({ port: rig.mosq.port }), { b1: { user: 'alice', password: 's3cret-pw' } });
     const first = (helper.getNode('b1') as unknown as BrokerNode).identity.clientId;

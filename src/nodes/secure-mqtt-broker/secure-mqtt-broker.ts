@@ -129,6 +129,11 @@ export = function register(RED: NodeAPI): void {
       if (tlsUnverified) {
         this.warn(t('secure-mqtt-broker.log.tlsOff', { endpoint: this.endpoint }));
       }
+      // MQTT 5 keeps a session only for its Session Expiry Interval, and none given means 0: users who cleared
+      // "clean session" expect the MQTT 3.1.1 meaning.
+      if (settings.protocolVersion === 5 && !settings.clean && !settings.sessionExpiry) {
+        this.warn(t('secure-mqtt-broker.log.noSessionKept', { endpoint: this.endpoint }));
+      }
       connection.on('state', (change: StateChange) => {
         fanOut(connectionStatus(change, tlsUnverified, t));
         sparkplugSession(change);
