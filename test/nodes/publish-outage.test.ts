@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helper, nodeModule } from '../helpers/node-red';
+import { helper, logLines, nodeModule } from '../helpers/node-red';
 import { waitFor } from '../helpers/broker';
 import { watch } from '../helpers/mqtt-watch';
 import { brokerUp, collect, connected, publishFlow } from '../helpers/publish';
@@ -98,5 +98,22 @@ describe('secure-mqtt-out: outages', () => {
     assert.deepEqual(c.notSent.map((m) => m.payload), ['3', '4']);
     await rig.mosq.start();
     await waitFor(() => c.ok.length === 3, 10000, 'queued ones sent');
+  });
+
+  test('a redeploy during an outage: every discarded message ends, the first 10 with an error, and one warning counts them', async () => {
+    const flow = publishFlow(rig.mosq.port, { topic: 'discard/x', qos: '0' }, { clientId: 'discard-1' });
+    await helper.load(modules, flow);
+    const c = collect();
+    const p1 = await connected();
+    await rig.mosq.stop();
+    await waitFor(() => !brokerUp(), 5000, 'outage noticed');
+    for (let i = 0; i < 30; i++) p1.receive({ payload: String(i) });
+    const changed = flow.map((n) => (n.id === 'p1' ? { ...n, name: 'changed' } : n));
+    await helper.setFlows(changed, 'nodes'); // only the publish node closes; Catch and Complete stay
+    await waitFor(() => c.caught.length + c.completed.length === 30, 5000, 'every message ended');
+    assert.equal(c.caught.length, 10);
+    assert.equal(c.completed.length, 20);
+    assert.equal(logLines('30 queued message(s) discarded on close').length, 1);
+    await rig.mosq.start();
   });
 });

@@ -38,6 +38,8 @@ interface OutDef extends NodeDef {
  * 2 s grace at close, so on a full redeploy every one has settled (acknowledged, or CLOSED with the connection)
  * before this ends; well inside Node-RED's 15 s for a close.
  */
+/** Discarded messages that end with an error at close; the rest end without one (see the close handler). */
+const DISCARD_ERRORS = 10;
 const CLOSE_WAIT_MS = 3000;
 
 interface Pending {
@@ -239,7 +241,10 @@ export = function register(RED: NodeAPI): void {
       }
       if (discarded.length > 0) {
         node.warn(t('secure-mqtt-out.log.discarded', { count: discarded.length }));
-        for (const p of discarded) p?.done(new Error(t('secure-mqtt-out.log.discardedError')));
+        // Each done(err) is an error line in the log and the debug sidebar: a redeploy during an outage with a full
+        // queue wrote 100,000 of them. The first few end with the error (a Catch node sees them), the rest quietly;
+        // the warning above counts them all.
+        discarded.forEach((p, i) => p?.done(i < DISCARD_ERRORS ? new Error(t('secure-mqtt-out.log.discardedError')) : undefined));
       }
       if (!spool) {
         done(); // messages in flight end later as before; nothing on disk can be sent twice
