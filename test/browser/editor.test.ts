@@ -475,4 +475,36 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-topic').waitFor({ state: 'detached' });
   });
+
+  step('dialogs judge fields against what is selected in them, not what was saved (format, sensor)', async () => {
+    const flows = [
+      { id: 'live-tab', type: 'tab', label: 'live validation' },
+      { id: 'live-format', type: 'telemetry-format', z: 'live-tab', format: 'azure', topic: '', device: 'd', x: 200, y: 80, wires: [[], []] },
+      { id: 'live-sensor', type: 'telemetry-sensor', z: 'live-tab', sensorType: 'bme280', address: '0x76', backend: 'simulated', interval: '10', x: 200, y: 160, wires: [[]] },
+    ];
+    const res = await red.api('POST', '/flows', { flows });
+    assert.equal(res.status, 200, res.text);
+    await page.goto(red.url);
+    await workspaceNode(page, 'live-format').waitFor();
+    await waitUntil('the editor to finish loading', async () => ((await page.locator('#red-ui-loading-progress').isVisible()) ? undefined : true));
+
+    await openNodeDialog(page, 'live-format');
+    await page.locator('#node-input-format').selectOption('json');
+    await typeInto(page, '#node-input-topic', 'a/{device}');
+    await waitForInputError(page, '#node-input-topic', false); // saved as Azure, where any topic is refused
+    await page.locator('#node-input-format').selectOption('sparkplug');
+    await waitForInputError(page, '#node-input-spGroup', true); // no group id yet
+    await page.locator('#node-input-format').selectOption('json');
+    await page.locator('#node-input-qos').selectOption('2');
+    await page.locator('#node-input-format').selectOption('aws');
+    assert.equal(await page.locator('#node-input-qos').inputValue(), '1', 'QoS 2, which AWS IoT Core refuses, is not kept');
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-format').waitFor({ state: 'detached' });
+
+    await openNodeDialog(page, 'live-sensor');
+    await page.locator('#node-input-sensorType').selectOption('bh1750');
+    await waitForInputError(page, '#node-input-address', false); // 0x23 is a BH1750 address, not a BME280 one
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-sensorType').waitFor({ state: 'detached' });
+  });
 });
