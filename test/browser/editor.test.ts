@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { checkPublishTopic } from '../../src/lib/mqtt/topic-rules';
 import { deriveSettings } from '../../src/lib/mqtt/broker-config';
 import { createFormatter } from '../../src/lib/formats/registry';
 import type { FormatOptions } from '../../src/lib/formats/types';
@@ -425,6 +426,11 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
         (await editorSays('secure-mqtt-broker', 'willProps', { protocolVersion }, willProps));
       assert.equal(editor, runtime, `v${protocolVersion} will topic ${JSON.stringify(willTopic.slice(0, 20))} properties ${willProps}: editor ${editor}, runtime ${runtime}`);
     }
+    for (const topic of ['plant/line1', 'plant/\ufffe', 'plant/\ufdd0x', 'plant/+', 'a'.repeat(65536), deep, deep.slice(2)]) {
+      const runtime = checkPublishTopic(topic) === undefined;
+      const editor = await editorSays('secure-mqtt-out', 'topic', {}, topic);
+      assert.equal(editor, runtime, `publish topic ${JSON.stringify(topic.slice(0, 20))}: editor ${editor}, runtime ${runtime}`);
+    }
     const formatCases: FormatOptions[] = [
       { format: 'azure', topic: 'telemetry/x', device: 'd' },
       { format: 'azure', topic: '', device: 'd' },
@@ -471,6 +477,8 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await says(/^✖ the broker would refuse this topic: .*deny plant\/secret/, 'denied for plant/secret');
     await typeInto(page, '#node-input-topic', 'office/door');
     await says(/^✖ the broker would refuse this topic: no rule matched/, 'denied where no rule matches');
+    await typeInto(page, '#node-input-topic', 'plant/+');
+    await says(/^✖ not a valid topic: .*wildcard/i, "the server's reason for an invalid topic");
     await shot('dialog-secure-mqtt-out-acl.png');
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-topic').waitFor({ state: 'detached' });
