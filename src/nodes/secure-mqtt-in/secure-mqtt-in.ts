@@ -42,7 +42,7 @@ export = function register(RED: NodeAPI): void {
     }
     const connection = maybeConnection;
     const mode: PayloadMode = MODES.includes(def.datatype as PayloadMode) ? (def.datatype as PayloadMode) : 'auto';
-    const baseOptions: SubscribeOptions = { qos: parseQos(def.qos) ?? 0 };
+    const baseOptions: SubscribeOptions = { qos: parseQos(def.qos) ?? 1 }; // the editor's default
     if (connection.protocolVersion === 5) {
       if (def.nl) baseOptions.nl = true;
       if (def.rap) baseOptions.rap = true;

@@ -75,7 +75,7 @@ export = function register(RED: NodeAPI): void {
       const deadband = new Deadband(
         {
           mode: def.deadbandMode === 'percent' ? 'percent' : 'absolute',
-          band: num(def.band, 0),
+          band: num(def.band, 0.5), // the editor's default
           heartbeatMs,
           maxTracked: limit,
           onLimit: (n) => node.warn(t('telemetry-reduce.log.deadbandLimit', { limit: n })),
