@@ -29,6 +29,15 @@ describe('telemetry-reduce node', () => {
     assert.equal(io.bad.length, 0);
   });
 
+  test('deadband written without a band (a hand-written flow) uses the editor default of 0.5, not "every change"', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'deadband', deadbandMode: 'absolute' }));
+    const io = collect();
+    for (const t of [20, 20.2, 20.4, 21]) helper.getNode('n1').receive(reading(t));
+    await io.until(2);
+    await settle();
+    assert.deepEqual(io.out.map((m) => (m.payload as { t: number }).t), [20, 21]);
+  });
+
   test('count window: aggregates after N readings', async () => {
     await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'window', windowKind: 'count', windowSize: '3', functions: 'min,max' }));
     const io = collect();

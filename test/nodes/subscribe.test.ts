@@ -228,4 +228,11 @@ describe('secure-mqtt-in', () => {
       await pub.publishAsync(`twice${version}/2`, '', { qos: 1, retain: true });
     });
   }
+  test('a node written without a QoS (a hand-written flow) subscribes at the editor default, QoS 1', async () => {
+    const flow = subFlow(mosq.port, { topic: 'noqos/x' });
+    delete (flow[1] as { qos?: string }).qos;
+    await helper.load(modules, flow);
+    await subscribed();
+    await waitFor(() => /noqos\/x \(QoS 1\)/.test(mosq.log()), 5000, 'SUBSCRIBE at QoS 1');
+  });
 });
