@@ -426,7 +426,7 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
         (await editorSays('secure-mqtt-broker', 'willProps', { protocolVersion }, willProps));
       assert.equal(editor, runtime, `v${protocolVersion} will topic ${JSON.stringify(willTopic.slice(0, 20))} properties ${willProps}: editor ${editor}, runtime ${runtime}`);
     }
-    for (const topic of ['plant/line1', 'plant/\ufffe', 'plant/\ufdd0x', 'plant/+', 'a'.repeat(65536), deep, deep.slice(2)]) {
+    for (const topic of ['plant/line1', 'plant/\ufffe', 'plant/\ufdd0x', 'plant/\u{1ffff}', 'plant/\ud800x', 'plant/\u{1f600}', 'plant/+', 'a'.repeat(65536), '\u00e9'.repeat(40000), '\u00e9'.repeat(32767), deep, deep.slice(2)]) {
       const runtime = checkPublishTopic(topic) === undefined;
       const editor = await editorSays('secure-mqtt-out', 'topic', {}, topic);
       assert.equal(editor, runtime, `publish topic ${JSON.stringify(topic.slice(0, 20))}: editor ${editor}, runtime ${runtime}`);

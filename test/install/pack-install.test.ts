@@ -65,7 +65,10 @@ describe('npm pack, then install the tarball as the palette manager does', () =>
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-pack-'));
     const packed = await run('npm', ['pack', '--json', '--pack-destination', workDir], repoRoot, 60000);
     assert.equal(packed.code, 0, `npm pack failed:\n${packed.out}`);
-    const json = packed.out.slice(packed.out.indexOf('['));
+    // The JSON array, without what the prepack build and npm's notices print around it.
+    const start = packed.out.search(/^\[/m);
+    const end = packed.out.search(/^\]/m);
+    const json = packed.out.slice(start, end + 1);
     const info = JSON.parse(json) as { filename: string }[];
     tarball = path.join(workDir, info[0].filename);
     assert.ok(fs.existsSync(tarball), `${tarball} written`);

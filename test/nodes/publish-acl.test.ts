@@ -107,6 +107,8 @@ describe('the access-rule check endpoint of the editor', () => {
         { id: 'tab1', type: 'tab', label: 'acl' },
         { id: 'b1', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(mosq.port), aclSource: 'acl-inline', aclText: ACL },
         { id: 'p1', type: 'secure-mqtt-out', z: 'tab1', broker: 'b1', topic: 'telemetry/x', wires: [[], []] },
+        { id: 'b2', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(mosq.port) },
+        { id: 'p2', type: 'secure-mqtt-out', z: 'tab1', broker: 'b2', topic: 'telemetry/y', wires: [[], []] },
       ],
       credentials: { b1: { user: 'writer' } },
     });
@@ -131,6 +133,10 @@ describe('the access-rule check endpoint of the editor', () => {
     assert.match((denied.json as { reason: string }).reason, /deny telemetry\/secret\/#/);
     const bad = await red.api('GET', '/secure-telemetry/acl-check?broker=b1&topic=a/%23', undefined, token);
     assert.equal(bad.status, 400);
+    const noRules = await red.api('GET', '/secure-telemetry/acl-check?broker=b2&topic=a', undefined, token);
+    assert.deepEqual(noRules.json, { rules: false });
+    const badNoRules = await red.api('GET', '/secure-telemetry/acl-check?broker=b2&topic=a/%23', undefined, token);
+    assert.equal(badNoRules.status, 400, 'an invalid topic is said without rules too');
     const missing = await red.api('GET', '/secure-telemetry/acl-check?broker=nope&topic=a', undefined, token);
     assert.equal(missing.status, 404);
   });

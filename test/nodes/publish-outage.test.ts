@@ -63,6 +63,8 @@ describe('secure-mqtt-out: outages', () => {
   });
 
   test('MQTT 5 message expiry counts the time in the queue: a lapsed message is EXPIRED on output 2, the rest go with what is left', async () => {
+    // A kept session (the broker saves it across its restart): the node may publish before a new watcher subscribes.
+    const w = await watch(rig.mosq.port, 'expiry/#', { clientId: 'expiry-watch', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } });
     await helper.load(modules, publishFlow(rig.mosq.port, { topic: 'expiry/x', qos: '1' }, { clientId: 'expiry-1', protocolVersion: '5' }));
     const c = collect();
     const p1 = await connected();
@@ -73,7 +75,6 @@ describe('secure-mqtt-out: outages', () => {
     p1.receive({ payload: 'forever' });
     await new Promise((r) => setTimeout(r, 2100));
     await rig.mosq.start();
-    const w = await watch(rig.mosq.port, 'expiry/#', { clientId: 'expiry-watch', protocolVersion: 5 });
     await waitFor(() => c.ok.length === 2 && c.notSent.length === 1, 10000, 'two sent, one expired');
     await waitFor(() => w.received.length === 2, 5000, 'two delivered');
     assert.deepEqual(w.received.map((m) => m.payload.toString()), ['long', 'forever']);

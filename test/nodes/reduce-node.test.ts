@@ -38,6 +38,20 @@ describe('telemetry-reduce node', () => {
     assert.deepEqual(io.out.map((m) => (m.payload as { t: number }).t), [20, 21]);
   });
 
+  test('deadband with the band cleared in the editor passes every change; a band written as a number works', async () => {
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'deadband', deadbandMode: 'absolute', band: '' }));
+    const io = collect();
+    for (const t of [20, 20.2, 20.4]) helper.getNode('n1').receive(reading(t));
+    await io.until(3);
+    await helper.unload();
+    await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'deadband', deadbandMode: 'absolute', band: 0.3 }));
+    const io2 = collect();
+    for (const t of [20, 20.2, 20.4]) helper.getNode('n1').receive(reading(t));
+    await io2.until(2);
+    await settle();
+    assert.deepEqual(io2.out.map((m) => (m.payload as { t: number }).t), [20, 20.4]);
+  });
+
   test('count window: aggregates after N readings', async () => {
     await helper.load(reduceModule, flowWith({ type: 'telemetry-reduce', mode: 'window', windowKind: 'count', windowSize: '3', functions: 'min,max' }));
     const io = collect();

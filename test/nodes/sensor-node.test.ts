@@ -67,6 +67,7 @@ describe('telemetry-sensor', () => {
     assert.equal(msg.address, '0x77');
     assert.equal(msg.keep, 'me');
     assert.equal(typeof msg.timestamp, 'number');
+    assert.ok(Math.abs((msg.timestamp as number) - Date.now()) < 60_000, `a wall-clock time in ms, not ${String(msg.timestamp)}`);
     await until(() => rec.status.find((s) => s.fill === 'green' && /°C$/.test(s.text ?? '')), 'green status');
   });
 
@@ -191,7 +192,9 @@ describe('telemetry-sensor', () => {
     // The first reading opens the bus and then waits on the manual clock for its measurement; the others queue.
     await until(() => sim.buses.length === 1, 'the first reading opened the bus');
     await settle();
-    await helper.unload(); // close waits 1 s for the reading in progress, then closes the bus
+    const closing = Date.now();
+    await helper.unload(); // close waits 1 s for the reading in progress, then leaves the bus to the reader
+    assert.ok(Date.now() - closing < 5000, `the close held the redeploy up ${Date.now() - closing} ms`);
     // The reading in progress resumes on the closed bus; the queued ones start after close began.
     for (let i = 0; i < 100; i++) await clock.advance(10);
     await settle();

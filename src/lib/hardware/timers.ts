@@ -10,8 +10,9 @@ export interface Timers {
 }
 
 export const realTimers: Timers = {
-  // Monotonic: a Pi without a clock boots on an old time and NTP steps it; intervals must not stretch by the step.
-  now: () => performance.now(),
+  // Wall-clock time: the nodes stamp their messages with it. Waits computed from it are clamped by their users (an NTP
+  // step on a Pi without a clock must not stretch them).
+  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -193,14 +193,15 @@ export = function register(RED: NodeAPI): void {
       res.status(404).json({ error: 'connection not deployed' });
       return;
     }
-    const checker = node.accessChecker();
-    if (!checker) {
-      res.json({ rules: false });
-      return;
-    }
+    // The topic first: an invalid one is worth saying with or without rules.
     const bad = checkPublishTopic(topic);
     if (bad) {
       res.status(400).json({ error: bad.message });
+      return;
+    }
+    const checker = node.accessChecker();
+    if (!checker) {
+      res.json({ rules: false });
       return;
     }
     const decision = checker.check(node.identity, topic as string, access);

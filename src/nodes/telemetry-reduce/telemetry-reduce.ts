@@ -15,18 +15,18 @@ import enUS from './locales/en-US/telemetry-reduce.json';
 interface ReduceDef extends NodeDef {
   mode?: string;
   deadbandMode?: string;
-  band?: string;
-  heartbeat?: string;
+  band?: string | number;
+  heartbeat?: string | number;
   windowKind?: string;
-  windowSize?: string;
+  windowSize?: string | number;
   functions?: string;
-  batchCount?: string;
-  batchAge?: string;
+  batchCount?: string | number;
+  batchAge?: string | number;
   batchJoin?: string;
   gzip?: boolean;
   topic?: string;
   onClose?: string;
-  maxTracked?: string;
+  maxTracked?: string | number;
 }
 
 interface Reducer {
@@ -34,8 +34,9 @@ interface Reducer {
   close(flush: boolean): void;
 }
 
-function num(v: string | undefined, fallback: number): number {
-  const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+/** A number from the flow: text as the editor saves it, or a number in a flow written by hand. */
+function num(v: string | number | undefined, fallback: number): number {
+  const n = v === undefined || String(v).trim() === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
@@ -75,7 +76,8 @@ export = function register(RED: NodeAPI): void {
       const deadband = new Deadband(
         {
           mode: def.deadbandMode === 'percent' ? 'percent' : 'absolute',
-          band: num(def.band, 0.5), // the editor's default
+          // Missing (a flow written by hand): the editor's default; cleared in the editor: every change passes, as before.
+          band: num(def.band, def.band === undefined ? 0.5 : 0),
           heartbeatMs,
           maxTracked: limit,
           onLimit: (n) => node.warn(t('telemetry-reduce.log.deadbandLimit', { limit: n })),

@@ -121,11 +121,9 @@ export = function register(RED: NodeAPI): void {
       // Give a reading in progress a moment to finish before its bus is closed, but never hold up a redeploy.
       let bound: ReturnType<typeof setTimeout> | undefined;
       const patience = new Promise<void>((resolve) => (bound = setTimeout(resolve, CLOSE_WAIT_MS)));
-      Promise.race([scheduler.stop(), patience])
-        .then(() => {
-          clearTimeout(bound);
-          return reader.close();
-        })
+      // The reader closes its bus once a measurement in progress is over; the node does not wait past its patience.
+      Promise.race([scheduler.stop().then(() => reader.close()), patience.then(() => void reader.close().catch(() => undefined))])
+        .then(() => clearTimeout(bound))
         .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)))
         .finally(() => {
           node.status({});
