@@ -108,6 +108,22 @@ test('DS18B20 without an id uses the first one found; GPIO level reads the pin',
   assert.equal(backend.gpio.isExported(22), false, 'pin unexported on close');
 });
 
+test('DS18B20 without an id keeps the probe it found first: unplugged, it fails rather than switch to another probe unseen', async () => {
+  const clock = new ManualClock();
+  const backend = createSimulatedBackend({ timers: clock, oneWireIds: ['28-0000000000bb', '28-0000000000aa'] });
+  const ds = createSensorReader(config({ sensorType: 'ds18b20' }), backend);
+  assert.equal((await ds.read()).device, '28-0000000000aa');
+  const probe = backend.oneWire.get('28-0000000000aa');
+  backend.oneWire.delete('28-0000000000aa'); // unplugged: the kernel drops it from the devices list
+  if (probe) probe.present = false;
+  await assert.rejects(ds.read(), (e: unknown) => e instanceof HardwareError);
+  await assert.rejects(ds.read(), (e: unknown) => e instanceof HardwareError, 'opened again, it does not take 28-0000000000bb');
+  assert.ok(probe);
+  probe.present = true;
+  backend.oneWire.set('28-0000000000aa', probe);
+  assert.equal((await ds.read()).device, '28-0000000000aa', 'back, and still the same probe');
+});
+
 test('the message: rounded values, units, topic, where it came from, timestamp', () => {
   const c = config({ sensorType: 'bme280', address: '0x77', bus: '3' });
   const msg = readingMessage({ model: 'BME280', values: { temperature: 21.456789, pressure: 1006.5325390625, humidity: 45.0009765625 }, units: { temperature: '°C', pressure: 'hPa', humidity: '%RH' } }, c, 1234);

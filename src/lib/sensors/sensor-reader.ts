@@ -37,6 +37,8 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
   let line: GpioLine | undefined;
   let driver: Driver | undefined;
   let closed = false;
+  /** The DS18B20 "the first found" chose: kept, so a failure never switches the node to another probe unseen. */
+  let chosenId: string | undefined;
   /** The driver's transfers in progress: close() lets them finish (or fail) before the bus goes. */
   let measuring: Promise<unknown> | undefined;
 
@@ -61,13 +63,14 @@ export function createSensorReader(config: SensorConfig, backend: HardwareBacken
 
   async function open(): Promise<Driver> {
     if (config.type === 'ds18b20') {
-      let id = config.deviceId;
+      let id = config.deviceId || chosenId;
       if (!id) {
         const found = await backend.listOneWire(DS18B20_FAMILY);
         if (!found.length) {
           throw new HardwareError('noOneWire', 'ENOENT', 'no DS18B20 found: enable 1-Wire (dtoverlay=w1-gpio) and check the wiring and pull-up', { device: '28-*' });
         }
         id = found[0];
+        chosenId = id;
       }
       return new Ds18b20(backend.openOneWire(id));
     }
