@@ -400,6 +400,16 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     );
   });
 
+  /** Deploys `flows` through the admin API and reloads the editor until `nodeId` is on the workspace. */
+  async function deployAndReload(flows: object[], nodeId: string): Promise<void> {
+    const res = await red.api('POST', '/flows', { flows });
+    assert.equal(res.status, 200, res.text);
+    // The palette keeps only the pack's category open: wait for the node, not the palette.
+    await page.goto(red.url);
+    await workspaceNode(page, nodeId).waitFor();
+    await waitUntil('the editor to finish loading', async () => ((await page.locator('#red-ui-loading-progress').isVisible()) ? undefined : true));
+  }
+
   step("the connection's and the format node's field checks accept what the runtime accepts, and only that", async () => {
     // The editor's own validate functions, run in the page, against the runtime's verdict on the same values.
     const editorSays = (type: string, field: string, node: Record<string, unknown>, value: string): Promise<boolean> =>
@@ -462,12 +472,7 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
       },
       { id: 'acl-pub', type: 'secure-mqtt-out', z: 'acl-tab', name: 'ruled publish', broker: 'acl-broker', topic: 'plant/line1', x: 300, y: 100, wires: [[], []] },
     ];
-    const res = await red.api('POST', '/flows', { flows });
-    assert.equal(res.status, 200, res.text);
-    // Reload the editor (the palette keeps only the pack's category open, so wait for the node, not the palette).
-    await page.goto(red.url);
-    await workspaceNode(page, 'acl-pub').waitFor();
-    await waitUntil('the editor to finish loading', async () => ((await page.locator('#red-ui-loading-progress').isVisible()) ? undefined : true));
+    await deployAndReload(flows, 'acl-pub');
     await openNodeDialog(page, 'acl-pub');
     const acl = page.locator('#secure-mqtt-out-acl-status');
     const says = async (re: RegExp, what: string): Promise<void> =>
@@ -490,11 +495,7 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
       { id: 'live-format', type: 'telemetry-format', z: 'live-tab', format: 'azure', topic: '', device: 'd', x: 200, y: 80, wires: [[], []] },
       { id: 'live-sensor', type: 'telemetry-sensor', z: 'live-tab', sensorType: 'bme280', address: '0x76', backend: 'simulated', interval: '10', x: 200, y: 160, wires: [[]] },
     ];
-    const res = await red.api('POST', '/flows', { flows });
-    assert.equal(res.status, 200, res.text);
-    await page.goto(red.url);
-    await workspaceNode(page, 'live-format').waitFor();
-    await waitUntil('the editor to finish loading', async () => ((await page.locator('#red-ui-loading-progress').isVisible()) ? undefined : true));
+    await deployAndReload(flows, 'live-format');
 
     await openNodeDialog(page, 'live-format');
     await page.locator('#node-input-format').selectOption('json');

@@ -8,6 +8,7 @@ import { createFormatter } from '../../src/lib/formats/registry';
 import { compileTopicTemplate, renderTopic } from '../../src/lib/formats/topic-template';
 import type { FormatOptions, Formatter, OutMessage } from '../../src/lib/formats/types';
 import { BME280_MSG, golden, reading, T0 } from './fixtures';
+import { parseJson } from '../../src/lib/json';
 
 function formatter(o: FormatOptions): Formatter {
   const f = createFormatter(o);
@@ -194,13 +195,13 @@ test('a fractional-millisecond reading time gives whole epoch ms that the built-
     const schema = compileSchema(BUILTIN_SCHEMAS.get(schemaName));
     assert.ok(schema.ok, schema.ok ? '' : schema.error.message);
     const [m] = run(o, input);
-    const doc = JSON.parse(m.payload as string) as unknown;
+    const doc = parseJson(m.payload as string);
     const v = schema.value.validate(doc);
     assert.ok(v.valid, `${JSON.stringify(o)}: ${v.valid ? '' : v.error.message}`);
   }
-  const env: unknown = JSON.parse(run({ format: 'json', timestampStyle: 'ms' }, input)[0].payload as string);
+  const env = parseJson(run({ format: 'json', timestampStyle: 'ms' }, input)[0].payload as string);
   assert.equal((env as { timestamp: unknown }).timestamp, T0, 'the fraction is dropped, as in the ISO text');
-  const tb: unknown = JSON.parse(run({ format: 'thingsboard' }, input)[0].payload as string);
+  const tb = parseJson(run({ format: 'thingsboard' }, input)[0].payload as string);
   assert.equal((tb as { ts: unknown }).ts, T0);
 });
 

@@ -10,6 +10,7 @@ import { Deadband, exceedsBand } from '../../src/lib/reduce/deadband';
 import { WindowAggregator, type WindowResult } from '../../src/lib/reduce/window';
 import { reading, T0 } from './fixtures';
 import { ManualClock } from './manual-clock';
+import { parseJson } from '../../src/lib/json';
 
 const DAY = 86_400_000;
 /** Node.js's TIMEOUT_MAX: a longer delay is replaced by 1 ms (with a TimeoutOverflowWarning). */
@@ -273,7 +274,7 @@ test('batch: JSON text is embedded exactly as written (big integers, 1.10, 1e400
   const texts = ['{"id":12345678901234567890,"v":1.10}', '"00123"', '1e400', ' {"a": [1, 2]}\n', '-0'];
   const enc = encodeBatch(entries(texts, 'array'), { join: 'array', gzip: false });
   assert.equal(enc.payload, '[{"id":12345678901234567890,"v":1.10},"00123",1e400,{"a": [1, 2]},-0]');
-  const array: unknown = JSON.parse(enc.payload as string);
+  const array = parseJson(enc.payload as string);
   assert.equal((array as unknown[]).length, 5, 'the batch is one JSON array');
   const plain = encodeBatch(entries(['{not json', 'text'], 'array'), { join: 'array', gzip: false });
   assert.equal(plain.payload, '["{not json","text"]', 'text that is not JSON is a JSON string');

@@ -7,6 +7,7 @@ import { registerBackend, unregisterBackend } from '../../src/lib/sensors/backen
 import { createSimulatedBackend, type SimulatedBackend } from '../../src/lib/sensors/simulated-backend';
 import { errorText, record, settle, until } from '../helpers/hardware-nodes';
 import { helper, nodeModule, type FlowNode } from '../helpers/node-red';
+import { parseJson } from '../../src/lib/json';
 
 const gpioOutModule = nodeModule('telemetry-gpio-out');
 const names: string[] = [];
@@ -194,7 +195,7 @@ describe('telemetry-gpio-out', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       // 400 KB of brackets parse fine, but Node-RED's recursive clone for the Complete node overflows the stack.
-      const nested: unknown = JSON.parse(`${'['.repeat(200000)}${']'.repeat(200000)}`);
+      const nested = parseJson(`${'['.repeat(200000)}${']'.repeat(200000)}`);
       node.receive({ payload: 1, nested });
       await until(() => rec.errors.length === 1, 'the failure is reported');
       await settle();

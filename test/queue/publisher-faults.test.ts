@@ -196,12 +196,18 @@ test('publisher: a spooled message acknowledged after close() is settled on disk
   successor.close();
 });
 
-test('publisher: settled() waits for the publishes in flight at close(), then closes the spool', async () => {
+/** A publisher with a disk spool in a fresh directory, `count` messages submitted (each its own number as context). */
+function spooledPublisher(count: number): { dir: string; t: FakeTransport; r: Recorded<number>; pub: Publisher<number> } {
   const dir = tmpDir();
   const t = new FakeTransport();
   const r = recorder<number>();
   const pub = new Publisher<number>(t, limits, r.events, new DiskSpool(dir), () => 10);
-  for (let n = 1; n <= 2; n++) pub.submit(req(n), 4, n);
+  for (let n = 1; n <= count; n++) pub.submit(req(n), 4, n);
+  return { dir, t, r, pub };
+}
+
+test('publisher: settled() waits for the publishes in flight at close(), then closes the spool', async () => {
+  const { dir, t, r, pub } = spooledPublisher(2);
   pub.close();
   let left: number | undefined;
   const closing = pub.settled(60_000).then((n) => (left = n));
@@ -218,11 +224,7 @@ test('publisher: settled() waits for the publishes in flight at close(), then cl
 });
 
 test('publisher: settled() stops waiting after its time; what is still in flight stays in the spool and ends later as kept', async () => {
-  const dir = tmpDir();
-  const t = new FakeTransport();
-  const r = recorder<number>();
-  const pub = new Publisher<number>(t, limits, r.events, new DiskSpool(dir), () => 10);
-  for (let n = 1; n <= 3; n++) pub.submit(req(n), 4, n);
+  const { dir, t, r, pub } = spooledPublisher(3);
   t.pending.shift()?.settle(undefined, { reasonCode: 0 }); // 1 acknowledged before the close
   pub.close();
   assert.equal(await pub.settled(20), 2, 'two never acknowledged');

@@ -12,6 +12,7 @@ import {
   type LifecycleMessage,
 } from './settings';
 import { checkPublishTopic } from './topic-rules';
+import { parseJson } from '../json';
 
 /** The fields the editor stores for a `secure-mqtt-broker` node (all strings or booleans, as the editor saves them). */
 export interface BrokerConfigFields {
@@ -130,7 +131,7 @@ function lifecycle(
 export function parseProperties(json: string): Props | string {
   let raw: unknown;
   try {
-    raw = JSON.parse(json) as unknown;
+    raw = parseJson(json);
   } catch {
     return 'not valid JSON';
   }

@@ -264,6 +264,7 @@ export class SubscriptionTable {
       if (group.id === undefined || (wanting.length > 0 && (kind === 'join' || this.sessionPresent))) this.assignId(group);
       id = group.id as number;
       key = id;
+      for (const e of entries) e.retainedSeen = undefined; // sets of an earlier connection without identifiers
     } else {
       key = ++group.lastKey;
       // A set whose retained messages stopped coming is over; one still filling (a join during the first node's
@@ -306,7 +307,8 @@ export class SubscriptionTable {
   /** The entries a message goes to. */
   match(topic: string, packet: IPublishPacket): SubscriptionEntry[] {
     const out: SubscriptionEntry[] = [];
-    const now = performance.now();
+    // Only the sets of topics (no identifiers) need the time: a message with identifiers reads no clock.
+    const now = this.identifiers ? 0 : performance.now();
     const ids = packet.properties?.subscriptionIdentifier;
     if (ids !== undefined) {
       let stale = false;
@@ -325,7 +327,7 @@ export class SubscriptionTable {
     }
     const matched = this.trie.match(topic);
     for (const e of matched) if (this.takes(e, topic, packet.retain, undefined, now)) out.push(e);
-    if (packet.retain) for (const e of matched) e.group.retainedAt = now;
+    if (packet.retain && !this.identifiers) for (const e of matched) e.group.retainedAt = now;
     return out;
   }
 

@@ -27,11 +27,11 @@ interface Item<T> {
   losses: number;
   /** When it was last handed to the transport (Date.now()). */
   sentAt?: number;
-  /** When it was accepted, wall clock (Date.now()): what the spool keeps for a restart. */
-  at: number;
+  /** A message with a Message Expiry: when it was accepted, wall clock (Date.now()), what the spool keeps for a restart. */
+  at?: number;
   /**
-   * When it was accepted, monotonic (performance.now()), for its MQTT 5 Message Expiry: a Pi without a clock boots
-   * on an old time and NTP steps it forward, which on the wall clock would expire every message queued before.
+   * The same, monotonic (performance.now()), for aging it: a Pi without a clock boots on an old time and NTP steps it
+   * forward, which on the wall clock would expire every message queued before. 0 without a Message Expiry.
    */
   mono: number;
 }
@@ -117,9 +117,10 @@ export class Publisher<T> {
     const loadedAt = Date.now();
     const loadedMono = performance.now();
     const restored = (spool?.load() ?? []).map((m): Item<T> => {
+      if (!m.request.properties?.messageExpiryInterval) return { ...m, mono: 0, ctx: undefined, spooled: true, losses: 0 };
+      this.expiring = true;
       // Across a restart only the wall clock tells how long a message has waited.
       const at = m.at ?? loadedAt;
-      if (m.request.properties?.messageExpiryInterval) this.expiring = true;
       return { ...m, at, mono: loadedMono - Math.max(0, loadedAt - at), ctx: undefined, spooled: true, losses: 0 };
     });
     this.outbox.giveBackAll(restored);
@@ -133,11 +134,15 @@ export class Publisher<T> {
       this.events.notSent(ctx, { code: 'CLOSED', message: 'publisher is closing' }, request);
       return;
     }
-    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, at: Date.now(), mono: performance.now() };
+    const item: Item<T> = { seq: this.nextSeq++, request, bytes, ctx, spooled: false, losses: 0, mono: 0 };
+    // Clocks are read only for a message that can expire: the hot path of the others stays as it was.
+    if (request.properties?.messageExpiryInterval) {
+      item.at = Date.now();
+      item.mono = performance.now();
+      this.expiring = true; // sent at once, it may still come back to the queue after a lost connection
+    }
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
-    // Sent at once, it may still come back to the queue after a lost connection.
-    if (request.properties?.messageExpiryInterval) this.expiring = true;
     if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
@@ -226,7 +231,7 @@ export class Publisher<T> {
   }
 
   private send(item: Item<T>): void {
-    const request = agedRequest(item.request, item.mono, performance.now());
+    const request = this.expiring ? agedRequest(item.request, item.mono, performance.now()) : item.request;
     if (!request) {
       this.expire(item);
       return;
@@ -341,7 +346,7 @@ export class Publisher<T> {
   }
 
   private drop(item: Item<T>, message: string): void {
-    if (agedRequest(item.request, item.mono, performance.now()) === undefined) {
+    if (this.expiring && agedRequest(item.request, item.mono, performance.now()) === undefined) {
       this.expire(item);
       return;
     }

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import type { PublishRequest } from '../mqtt/connection';
 import { isPlainObject } from '../formats/reading';
+import { parseJson } from '../json';
 
 export interface SpooledMessage {
   seq: number;
@@ -403,7 +404,7 @@ function parseRecord(line: string): Record | undefined {
   if (!line) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(line) as unknown;
+    v = parseJson(line);
   } catch {
     return undefined; // a torn line (power cut mid-write)
   }

@@ -3,6 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, fail, ok, type Result } from '../formats/errors';
 import type { Clock, TimerHandle } from './clock';
+import { parseJson } from '../json';
 
 export interface BatchOptions {
   maxCount: number;
@@ -85,7 +86,7 @@ export function batchEntry(payload: unknown, join: BatchOptions['join']): Result
 
 function isJsonText(s: string): boolean {
   try {
-    const parsed: unknown = JSON.parse(s);
+    const parsed = parseJson(s);
     return parsed !== undefined;
   } catch {
     return false;

@@ -1,5 +1,6 @@
 // The document a validator checks: msg.payload as is, or parsed when it arrives as JSON text.
 import { describe, fail, ok, type Result } from '../formats/errors';
+import { parseJson } from '../json';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
@@ -25,7 +26,7 @@ export function documentOf(payload: unknown, maxBytes = DEFAULT_MAX_BYTES, maxDe
     if (size > maxBytes) return fail('TOO_LARGE', `payload is ${size} bytes; the limit is ${maxBytes}`, 'payload');
     const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload;
     try {
-      doc = JSON.parse(text) as unknown;
+      doc = parseJson(text);
     } catch (err) {
       return fail('NOT_JSON', `payload is not JSON: ${err instanceof Error ? err.message : String(err)}`, 'payload');
     }

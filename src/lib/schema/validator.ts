@@ -6,6 +6,7 @@ import { describe, fail, ok, type Result, type TelemetryError } from '../formats
 import { SCHEMA_FORMATS } from './formats';
 import { compactErrors, humanMessage } from './human-message';
 import { linearRegExpEngine, MAX_PATTERN_STEPS, PatternBudgetExceeded, type PatternBudget } from './linear-pattern';
+import { parseJson } from '../json';
 
 export type Dialect = 'draft-07' | '2020-12';
 
@@ -118,7 +119,7 @@ export class SchemaCache {
     if (typeof schema === 'string') {
       if (schema.length > MAX_SCHEMA_CHARS) return fail('BAD_SCHEMA', `schema text is longer than ${MAX_SCHEMA_CHARS} characters`, 'schema');
       try {
-        schema = JSON.parse(schema) as unknown;
+        schema = parseJson(schema);
       } catch (err) {
         return fail('BAD_SCHEMA', `schema is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 'schema');
       }

@@ -1,6 +1,7 @@
 // Turns a received MQTT message into the fields of a flow message, decoding the payload as the user asked.
 import { TextDecoder } from 'node:util';
 import type { IPublishPacket } from 'mqtt';
+import { parseJson } from '../json';
 
 export type PayloadMode = 'auto' | 'json' | 'string' | 'buffer';
 
@@ -54,7 +55,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   if (mode === 'json') {
     if (text === undefined) return { ok: false, error: 'payload is not valid UTF-8', fields };
     try {
-      fields.payload = JSON.parse(withoutBom(text)) as unknown;
+      fields.payload = parseJson(withoutBom(text));
       return { ok: true, fields };
     } catch (err) {
       return { ok: false, error: `payload is not valid JSON: ${(err as Error).message}`, fields };
@@ -66,7 +67,7 @@ export function convertMessage(topic: string, payload: Buffer, packet: IPublishP
   const trimmed = text.trimStart();
   if (declaredJson || trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      fields.payload = JSON.parse(withoutBom(text)) as unknown;
+      fields.payload = parseJson(withoutBom(text));
       return { ok: true, fields };
     } catch {
       // not JSON after all: fall through to text
