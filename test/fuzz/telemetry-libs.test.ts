@@ -564,6 +564,7 @@ describe('fuzz: formats, schema, reducers and drivers', () => {
     const field = (good: readonly unknown[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...good.map(String), '') }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: hostileNumber.map(String) });
     let readings = 0;
     let timeouts = 0;
+    let overRange = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.record({ channel: field(ADS_CHANNELS), gain: field(ADS_GAINS), rate: field(ADS_RATES) }),
@@ -574,24 +575,30 @@ describe('fuzz: formats, schema, reducers and drivers', () => {
           const parsed = parseSensorConfig({ sensorType: 'ads1115', ...fields } as SensorFields);
           if (!parsed.config) return true;
           const cfg = parsed.config;
+          const raw = ((conversion[0] << 8) | conversion[1]) << 16 >> 16;
+          // A code at either end of the scale is a clipped input, not a measurement: the driver refuses it.
+          const clipped = raw === 0x7fff || raw === -0x8000;
           try {
             const r = await createSensorReader(cfg, backendWith(new RandomAds1115(conversion, ready === 'never' ? 'never' : [...ready]))).read();
             const v = r.values.voltage;
-            assert.ok(Number.isFinite(v) && Math.abs(v) <= cfg.gain, `voltage ${v} V at gain ${cfg.gain}, bytes ${fc.stringify(conversion)}`);
-            const raw = ((conversion[0] << 8) | conversion[1]) << 16 >> 16;
+            assert.ok(Number.isFinite(v) && Math.abs(v) < cfg.gain, `voltage ${v} V at gain ${cfg.gain}, bytes ${fc.stringify(conversion)}`);
             assert.equal(v, (raw * cfg.gain) / 32768);
+            assert.ok(!clipped, `full-scale code ${raw} given as a reading`);
             readings++;
           } catch (err) {
             assert.ok(err instanceof HardwareError, `not a HardwareError: ${String(err)} (config ${fc.stringify(cfg)})`);
-            assert.equal(ready, 'never', `only a conversion that never finishes fails: ${err.message}`);
-            timeouts++;
+            if (ready === 'never') timeouts++;
+            else {
+              assert.ok(clipped && /full scale/.test(err.message), `only a conversion that never finishes or a full-scale code fails: ${err.message}`);
+              overRange++;
+            }
           }
           return true;
         },
       ),
-      { numRuns: RUNS * 2 },
+      { numRuns: RUNS * 2, examples: [[{ channel: 'a0', gain: '4.096', rate: '128' }, [0x80, 0], []], [{ channel: 'a0', gain: '4.096', rate: '128' }, [0x7f, 0xff], []]] },
     );
-    assert.ok(readings > 50 && timeouts > 0, `readings ${readings}, timeouts ${timeouts}`);
+    assert.ok(readings > 50 && timeouts > 0 && overRange >= 2, `readings ${readings}, timeouts ${timeouts}, full-scale refusals ${overRange}`);
   });
 
   test('sensor configuration: any field values give a config or a list of problems, never a throw', () => {
