@@ -90,6 +90,57 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     }
   });
 
+  test('store and forward: readings taken during an outage reach the host after the new births, as historical data in sequence', async () => {
+    const proxy = await startProxy(rig.mosq.port);
+    const w = await watch(rig.mosq.port, 'spBv1.0/plant/+/edge-5/#');
+    try {
+      const flow = edgeFlow(proxy.port, 'edge-5', '5');
+      flow[1].spDevice = 'd1';
+      await helper.load(modules, flow);
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      const f1 = helper.getNode('f1');
+      const reading = (temperature: number): void => f1.receive({ payload: { temperature }, timestamp: Date.now(), sensor: 'bme280' });
+      const decoded = (from: number): Array<[string, number, boolean, unknown[]]> =>
+        w.received.slice(from).filter((r) => !r.topic.includes('/NDEATH/')).map((r) => {
+          const p = codec.decodePayload(r.payload) as { seq?: number | { toNumber(): number }; metrics?: Array<{ name?: string; value?: unknown; isHistorical?: boolean }> };
+          const data = (p.metrics ?? []).filter((m) => m.name === 'temperature');
+          const seq = typeof p.seq === 'object' ? p.seq.toNumber() : Number(p.seq);
+          return [r.topic.split('/')[2], seq, data.some((m) => m.isHistorical === true), data.map((m) => m.value)];
+        });
+      reading(20);
+      await waitFor(() => w.received.some((r) => r.topic.includes('/DBIRTH/')), 10000, 'births');
+      await waitFor(() => brokerUp(), 5000, 'connected after the Will swap');
+      reading(21);
+      await waitFor(() => decoded(0).length === 3, 10000, 'DDATA');
+      assert.deepEqual(decoded(0).map(([type, seq]) => [type, seq]), [['NBIRTH', 0], ['DBIRTH', 1], ['DDATA', 2]]);
+
+      proxy.refuseNext(1_000_000);
+      proxy.cutAll(); // the broker publishes the NDEATH; reconnects are refused for now
+      await waitFor(() => w.received.some((r) => r.topic.includes('/NDEATH/')), 10000, 'NDEATH');
+      await waitFor(() => !brokerUp(), 5000, 'down');
+      for (const v of [22, 23, 24]) reading(v);
+      await sleep(300);
+      const from = w.received.length;
+      proxy.refuseNext(0);
+      await waitFor(() => decoded(from).length >= 5, 10000, 'births and the readings of the outage');
+      reading(25);
+      await waitFor(() => decoded(from).length >= 6, 10000, 'a live reading');
+      await sleep(300);
+      assert.deepEqual(decoded(from), [
+        ['NBIRTH', 0, false, []],
+        ['DBIRTH', 1, false, [24]],
+        ['DDATA', 2, true, [22]],
+        ['DDATA', 3, true, [23]],
+        ['DDATA', 4, true, [24]],
+        ['DDATA', 5, false, [25]],
+      ]);
+    } finally {
+      await helper.unload();
+      await w.close();
+      await proxy.close();
+    }
+  });
+
   test('a Will swap whose reconnect is refused once is no lost session: no new birth, no new bdSeq, no loop', async () => {
     const proxy = await startProxy(rig.mosq.port);
     const w = await watch(rig.mosq.port, 'spBv1.0/#');

@@ -18,6 +18,8 @@ export interface SparkplugMetric {
   type: SparkplugType;
   value: number | boolean | string | SparkplugLong | null;
   properties?: Record<string, SparkplugPropertyValue>;
+  /** Data from before the current session (store and forward). */
+  isHistorical?: boolean;
 }
 
 export interface SparkplugPayload {

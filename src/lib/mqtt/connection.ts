@@ -111,6 +111,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
   private serverReceiveMaximum: number | undefined;
+  private connectCount = 0;
   private serverMaximumPacketSize: number | undefined;
   private readonly unlisten = new WeakMap<MqttClient, () => void>();
 
@@ -150,6 +151,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   /** The Will the next (or current) CONNECT carries. */
   get will(): LifecycleMessage | undefined {
     return this.settings.will;
+  }
+
+  /** How many connections have been made: each is a new session for Sparkplug, whatever the broker keeps. */
+  get connects(): number {
+    return this.connectCount;
   }
 
   /** The broker's v5 Receive Maximum: how many QoS 1/2 publishes it accepts unacknowledged. */
@@ -338,6 +344,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       // A client close() is waiting on: it connects only to leave with DISCONNECT (see endClient).
       if (this.stateValue === 'closed') return;
       failure = undefined;
+      this.connectCount++;
       this.serverReceiveMaximum = connack.properties?.receiveMaximum;
       this.serverMaximumPacketSize = connack.properties?.maximumPacketSize;
       this.subscriptions.connected(connack.sessionPresent, connack.properties?.subscriptionIdentifiersAvailable !== false);

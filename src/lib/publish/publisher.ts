@@ -5,6 +5,7 @@ import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
 import { agedRequest } from './expiry';
 import { publishPacketSize } from './packet-size';
+import { SparkplugWire } from './sparkplug-wire';
 import type { NotSent } from './types';
 
 export interface PublishTransport {
@@ -13,6 +14,8 @@ export interface PublishTransport {
   readonly maximumPacketSize?: number;
   /** How packets are encoded (for their size); 5 when absent. */
   readonly protocolVersion?: 4 | 5;
+  /** How many connections have been made (a Sparkplug session per connection); 0 when absent. */
+  readonly connects?: number;
   /** Calls back once, when the broker has the message or it cannot be sent; may call back before returning. */
   send(req: PublishRequest, settle: PublishCallback): void;
 }
@@ -34,6 +37,10 @@ interface Item<T> {
    * forward, which on the wall clock would expire every message queued before. 0 without a Message Expiry.
    */
   mono: number;
+  /** Sparkplug: it waited for the births of a later connection than the one it was made for (see SparkplugWire). */
+  historical?: boolean;
+  /** While held for a birth: when it began to wait (performance.now()). */
+  heldAt?: number;
 }
 
 export interface PublisherEvents<T> {
@@ -45,6 +52,8 @@ export interface PublisherEvents<T> {
   kept?(ctx: T | undefined, request: PublishRequest): void;
   /** Counters changed (for the status). */
   changed(): void;
+  /** Sparkplug: messages of this edge node (or device) wait for its birth on the connection; once per wait. */
+  waiting?(key: string): void;
 }
 
 export interface PublisherStats {
@@ -77,7 +86,12 @@ export function inFlightLimit(qos: QoS, brokerReceiveMaximum: number | undefined
  */
 export interface PublisherOptions {
   giveUpAfterLosses?: number;
+  /** Sparkplug: how long messages wait for their edge node's (or device's) birth before they are refused. */
+  birthWaitMs?: number;
 }
+
+/** Long enough for a format node that births at its first reading after a restart, as sensors read every few minutes. */
+export const BIRTH_WAIT_MS = 10 * 60_000;
 
 /** A connection lost within this time after a message went out may be the broker refusing that message. */
 const REFUSAL_LOSS_MS = 3000;
@@ -101,6 +115,11 @@ export class Publisher<T> {
   /** Whether any message with a Message Expiry was queued: only then is a full queue worth searching for lapsed ones. */
   private expiring = false;
   private lastPurge = -Infinity;
+  private readonly sparkplug = new SparkplugWire();
+  /** Sparkplug messages waiting for a birth, by what they wait for; counted in the outbox (setAside). */
+  private readonly held = new Map<string, Array<Item<T>>>();
+  private readonly birthWaitMs: number;
+  private birthTimer: NodeJS.Timeout | undefined;
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -113,6 +132,7 @@ export class Publisher<T> {
     options: PublisherOptions = {},
   ) {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
+    this.birthWaitMs = Math.max(0, options.birthWaitMs ?? BIRTH_WAIT_MS);
     this.outbox = new Outbox(limits);
     const loadedAt = Date.now();
     const loadedMono = performance.now();
@@ -195,7 +215,9 @@ export class Publisher<T> {
    */
   close(): { kept: Array<T | undefined>; discarded: Array<T | undefined> } {
     this.closed = true;
-    const rest = this.outbox.drain();
+    clearTimeout(this.birthTimer);
+    const held = this.unhold(() => true);
+    const rest = held.length === 0 ? this.outbox.drain() : [...held, ...this.outbox.drain()].sort((a, b) => a.seq - b.seq);
     if (this.inFlight === 0) this.closeSpool();
     this.refreshCounts();
     return { kept: rest.filter((i) => i.spooled).map((i) => i.ctx), discarded: rest.filter((i) => !i.spooled).map((i) => i.ctx) };
@@ -231,10 +253,19 @@ export class Publisher<T> {
   }
 
   private send(item: Item<T>): void {
-    const request = this.expiring ? agedRequest(item.request, item.mono, performance.now()) : item.request;
+    let request = this.expiring ? agedRequest(item.request, item.mono, performance.now()) : item.request;
     if (!request) {
       this.expire(item);
       return;
+    }
+    const wire = this.sparkplug.decide(request, item.historical === true, this.transport.connects ?? 0);
+    if (wire?.kind === 'hold') {
+      this.hold(wire.key, item);
+      return;
+    }
+    if (wire) {
+      request = wire.request;
+      if (wire.releases) this.release(wire.releases);
     }
     const max = this.transport.maximumPacketSize;
     if (max !== undefined) {
@@ -326,6 +357,70 @@ export class Publisher<T> {
       this.recovery = 1;
     }
     return this.lossAlone;
+  }
+
+  private hold(key: string, item: Item<T>): void {
+    item.historical = true;
+    item.heldAt = performance.now();
+    this.outbox.setAside(item);
+    const list = this.held.get(key);
+    if (list) list.push(item);
+    else {
+      this.held.set(key, [item]);
+      this.events.waiting?.(key);
+    }
+    if (!this.birthTimer) this.scheduleBirthCheck(this.birthWaitMs);
+  }
+
+  /** What waited for this birth goes first now, in order, ahead of everything queued after it. */
+  private release(key: string): void {
+    const list = this.held.get(key);
+    if (!list) return;
+    this.held.delete(key);
+    for (const item of list) {
+      this.outbox.unsetAside(item);
+      this.outbox.giveBack(item);
+    }
+    this.schedulePump();
+  }
+
+  /** Takes the held messages `pred` picks out of the holds (and the outbox's count). */
+  private unhold(pred: (item: Item<T>) => boolean): Array<Item<T>> {
+    const out: Array<Item<T>> = [];
+    for (const [key, list] of this.held) {
+      const keep: Array<Item<T>> = [];
+      for (const item of list) {
+        if (!pred(item)) keep.push(item);
+        else {
+          this.outbox.unsetAside(item);
+          out.push(item);
+        }
+      }
+      if (keep.length > 0) this.held.set(key, keep);
+      else this.held.delete(key);
+    }
+    return out;
+  }
+
+  /** Refuses the messages that waited too long for a birth: nothing will send them, and they hold no one else up. */
+  private scheduleBirthCheck(delay: number): void {
+    this.birthTimer = setTimeout(() => {
+      this.birthTimer = undefined;
+      if (this.closed) return;
+      const now = performance.now();
+      const late = this.unhold((item) => now - (item.heldAt ?? now) >= this.birthWaitMs);
+      for (const item of late) {
+        this.settle(item);
+        this.stats.failed++;
+        const message = `no Sparkplug birth for it on this connection within ${Math.round(this.birthWaitMs / 1000)} s (hosts ignore an edge node's data before its NBIRTH, a device's before its DBIRTH)`;
+        this.events.notSent(item.ctx, { code: 'SPARKPLUG_UNBORN', message }, item.request);
+      }
+      let first = Infinity;
+      for (const list of this.held.values()) for (const item of list) first = Math.min(first, item.heldAt ?? now);
+      if (first !== Infinity) this.scheduleBirthCheck(Math.max(0, first + this.birthWaitMs - now));
+      this.refreshCounts();
+    }, delay);
+    this.birthTimer.unref();
   }
 
   /** Removes the queued messages whose Message Expiry has passed; at most once a second (it reads the whole queue). */

@@ -12,6 +12,7 @@ export const NOT_SENT_CODES = [
   'CLOSED',
   'TOO_LARGE',
   'EXPIRED',
+  'SPARKPLUG_UNBORN',
 ] as const;
 export type NotSentCode = (typeof NOT_SENT_CODES)[number];
 

@@ -177,6 +177,7 @@ export = function register(RED: NodeAPI): void {
             if (p) backToFlow(() => p.done(), flowThrew); // see the close handler
           },
           changed: () => status.request(),
+          waiting: (key: string) => node.log(t('secure-mqtt-out.log.sparkplugWaiting', { key })),
         },
         spool,
         (qos) => inFlightLimit(qos, connection.receiveMaximum),
