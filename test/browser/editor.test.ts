@@ -229,6 +229,14 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await shot('dialog-secure-mqtt-broker.png');
     await typeInto(page, '#node-config-input-port', String(mosquitto.port));
     await waitForInputError(page, '#node-config-input-port', false);
+    // MQTT 5 properties are judged by the version selected in the dialog (the field is on another tab).
+    const setWillProps = (text: string): Promise<void> => page.evaluate(`$('#node-config-input-willProps').val(${JSON.stringify(text)}).trigger('change')`);
+    await page.locator('#node-config-input-protocolVersion').selectOption('5');
+    await setWillProps('{ not json');
+    await waitForInputError(page, '#node-config-input-willProps', true);
+    await page.locator('#node-config-input-protocolVersion').selectOption('4');
+    await waitForInputError(page, '#node-config-input-willProps', false);
+    await setWillProps('');
     await typeInto(page, '#node-config-input-name', 'browser test broker');
     await page.locator('#node-config-dialog-ok').click();
     await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
@@ -489,11 +497,12 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await page.locator('#node-input-topic').waitFor({ state: 'detached' });
   });
 
-  step('dialogs judge fields against what is selected in them, not what was saved (format, sensor)', async () => {
+  step('dialogs judge fields against what is selected in them, not what was saved (format, sensor, reduce)', async () => {
     const flows = [
       { id: 'live-tab', type: 'tab', label: 'live validation' },
       { id: 'live-format', type: 'telemetry-format', z: 'live-tab', format: 'azure', topic: '', device: 'd', x: 200, y: 80, wires: [[], []] },
       { id: 'live-sensor', type: 'telemetry-sensor', z: 'live-tab', sensorType: 'bme280', address: '0x76', backend: 'simulated', interval: '10', x: 200, y: 160, wires: [[]] },
+      { id: 'live-reduce', type: 'telemetry-reduce', z: 'live-tab', mode: 'deadband', band: '0.5', windowSize: '', x: 200, y: 240, wires: [[], []] },
     ];
     await deployAndReload(flows, 'live-format');
 
@@ -515,5 +524,13 @@ describe('the pack in the Node-RED editor (Chromium)', () => {
     await waitForInputError(page, '#node-input-address', false); // 0x23 is a BH1750 address, not a BME280 one
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-sensorType').waitFor({ state: 'detached' });
+
+    await openNodeDialog(page, 'live-reduce');
+    await page.locator('#node-input-mode').selectOption('window');
+    await waitForInputError(page, '#node-input-windowSize', true); // a window needs a size; a deadband does not
+    await page.locator('#node-input-mode').selectOption('deadband');
+    await waitForInputError(page, '#node-input-windowSize', false);
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-mode').waitFor({ state: 'detached' });
   });
 });
