@@ -148,4 +148,27 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
     await ha.endAsync();
     await waitFor(() => watcher.received.filter((r) => isConfig(r.topic)).length > before, 10000, 'configs sent again');
   });
+
+  test('07: a Sparkplug B edge node: NBIRTH, DBIRTH, DDATA in sequence, the NDEATH as its Will, births again on a Rebirth command', async () => {
+    const { watcher, mosq } = await run('07-sparkplug-edge-node.json', {});
+    const codec = (require('sparkplug-payload') as { get(v: string): { encodePayload(p: object): Uint8Array; decodePayload(b: Buffer): { seq?: unknown } } }).get('spBv1.0');
+    const ofEdge = (): Array<{ topic: string; seq: number }> =>
+      watcher.received.filter((r) => r.topic.startsWith('spBv1.0/plant1/')).map((r) => ({ topic: r.topic, seq: Number(String(codec.decodePayload(r.payload).seq)) }));
+    await waitFor(() => ofEdge().some((m) => m.topic === 'spBv1.0/plant1/DDATA/pi-edge/bme280'), 20000, 'DDATA');
+    assert.deepEqual(ofEdge().slice(0, 3), [
+      { topic: 'spBv1.0/plant1/NBIRTH/pi-edge', seq: 0 },
+      { topic: 'spBv1.0/plant1/DBIRTH/pi-edge/bme280', seq: 1 },
+      { topic: 'spBv1.0/plant1/DDATA/pi-edge/bme280', seq: 2 },
+    ]);
+    const births = ofEdge().filter((m) => m.topic.includes('/NBIRTH/')).length;
+    const host = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
+    const rebirth = codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
+    await host.publishAsync('spBv1.0/plant1/NCMD/pi-edge', Buffer.from(rebirth), { qos: 0 });
+    await waitFor(() => ofEdge().filter((m) => m.topic.includes('/NBIRTH/')).length > births, 10000, 'births again');
+    // Taking over the edge node's client id drops its connection without a DISCONNECT: the broker publishes the Will.
+    const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'pi-edge' });
+    await waitFor(() => watcher.received.find((r) => r.topic === 'spBv1.0/plant1/NDEATH/pi-edge'), 10000, 'the NDEATH Will');
+    await thief.endAsync();
+    await host.endAsync();
+  });
 });
