@@ -141,6 +141,32 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
     }
   });
 
+  test('the publish node redeployed alone keeps the session: data goes on at once, numbered on from the birth it did not send', async () => {
+    const w = await watch(rig.mosq.port, 'spBv1.0/plant/+/edge-6/#');
+    const flow = (name: string): FlowNode[] => edgeFlow(rig.mosq.port, 'edge-6', '5').map((n) => (n.id === 'p1' ? { ...n, name } : n));
+    try {
+      await helper.load(modules, flow('a'));
+      await waitFor(() => brokerUp(), 5000, 'connected');
+      const reading = (temperature: number): void => helper.getNode('f1').receive({ payload: { temperature }, timestamp: Date.now(), sensor: 'bme280' });
+      reading(20);
+      await waitFor(() => w.received.some((r) => r.topic.includes('/NBIRTH/')), 10000, 'NBIRTH');
+      await waitFor(() => brokerUp(), 5000, 'connected after the Will swap');
+      await sleep(300);
+      await helper.setFlows(flow('b'), 'nodes'); // only the publish node changes
+      for (const v of [21, 22]) reading(v);
+      const seqs = (): Array<[string, number]> =>
+        w.received.map((r) => {
+          const p = codec.decodePayload(r.payload) as { seq?: number | { toNumber(): number } };
+          return [r.topic.split('/')[2], typeof p.seq === 'object' ? p.seq.toNumber() : Number(p.seq)];
+        });
+      await waitFor(() => seqs().length >= 3, 5000, 'the data after the redeploy');
+      assert.deepEqual(seqs(), [['NBIRTH', 0], ['NDATA', 1], ['NDATA', 2]]);
+    } finally {
+      await helper.unload();
+      await w.close();
+    }
+  });
+
   test('a Will swap whose reconnect is refused once is no lost session: no new birth, no new bdSeq, no loop', async () => {
     const proxy = await startProxy(rig.mosq.port);
     const w = await watch(rig.mosq.port, 'spBv1.0/#');

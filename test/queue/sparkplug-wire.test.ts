@@ -11,6 +11,7 @@ import { SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
 import { decodeSparkplug, encodeSparkplug, toNumber } from '../../src/lib/formats/sparkplug-codec';
 import type { OutMessage } from '../../src/lib/formats/types';
 import { Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
+import type { OutboxLimits } from '../../src/lib/queue/outbox';
 import { SparkplugWire } from '../../src/lib/publish/sparkplug-wire';
 import type { NotSent } from '../../src/lib/publish/types';
 import { DiskSpool } from '../../src/lib/queue/spool';
@@ -22,7 +23,8 @@ const flush = async (): Promise<void> => {
 
 class Transport implements PublishTransport {
   connected = true;
-  connects = 1;
+  maximumPacketSize: number | undefined;
+  readonly sparkplug = new SparkplugWire();
   written: PublishRequest[] = [];
   private pending: PublishCallback[] = [];
   send(r: PublishRequest, settle: PublishCallback): void {
@@ -41,7 +43,7 @@ class Transport implements PublishTransport {
   }
   reconnect(): void {
     this.connected = true;
-    this.connects++;
+    this.sparkplug.newConnection();
   }
 }
 
@@ -77,12 +79,28 @@ function onWire(r: PublishRequest): Wire {
   return { topic: r.topic, seq: toNumber(p.seq), historical: metrics.length > 0 && metrics.every((m) => m.isHistorical === true), values: metrics.map((m) => m.value) };
 }
 
-function publisher(t: Transport, birthWaitMs?: number, spool?: DiskSpool): { p: Publisher<string>; refused: Array<{ ctx: string | undefined; error: NotSent }>; waits: string[] } {
+interface Options {
+  birthWaitMs?: number;
+  spool?: DiskSpool;
+  limits?: OutboxLimits;
+}
+function publisher(t: Transport, o: Options = {}): { p: Publisher<string>; refused: Array<{ ctx: string | undefined; error: NotSent }>; waits: string[]; changes: number[] } {
   const refused: Array<{ ctx: string | undefined; error: NotSent }> = [];
   const waits: string[] = [];
-  const events = { sent: () => undefined, notSent: (ctx: string | undefined, error: NotSent) => refused.push({ ctx, error }), changed: () => undefined, waiting: (k: string) => waits.push(k) };
-  const p = new Publisher<string>(t, { maxCount: 100, maxBytes: 1e6, policy: 'drop-oldest' }, events, spool, () => 100, birthWaitMs === undefined ? {} : { birthWaitMs });
-  return { p, refused, waits };
+  const changes: number[] = [];
+  const events = { sent: () => undefined, notSent: (ctx: string | undefined, error: NotSent) => refused.push({ ctx, error }), changed: () => changes.push(p.stats.queued), waiting: (k: string) => waits.push(k) };
+  const p: Publisher<string> = new Publisher<string>(t, o.limits ?? { maxCount: 100, maxBytes: 1e6, policy: 'drop-oldest' }, events, o.spool, () => 100, o.birthWaitMs === undefined ? {} : { birthWaitMs: o.birthWaitMs });
+  return { p, refused, waits, changes };
+}
+
+/** Births sent and acknowledged, so the connection knows the edge node, then the connection lost and made again. */
+async function bornThenReconnected(t: Transport, p: Publisher<string>, e: SparkplugEdgeNode, values: Record<string, number> = { x: 0 }): Promise<void> {
+  for (const r of formatted(e, values)) p.submit(r, 100, 'first births');
+  await flush();
+  t.ackAll();
+  t.lose();
+  t.reconnect();
+  t.written = [];
 }
 
 test('an outage: DDATA queued in the old session go after the new NBIRTH and DBIRTH, as historical data numbered on from them', async () => {
@@ -180,30 +198,30 @@ test('a DBIRTH of the ended session that waited becomes historical DDATA after t
   p.close();
 });
 
-test('messages that never see a birth are refused after the wait, with a reason; held ones count as queued and survive a close in the spool', async () => {
+test('messages that never see a birth are refused after the wait, with a reason; held ones count as queued (in the status too) and survive a close in the spool', async () => {
   const t = new Transport();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-sparkplug-'));
-  const spool = new DiskSpool(dir);
-  const { p, refused } = publisher(t, 50, spool);
+  const { p, refused, changes } = publisher(t, { birthWaitMs: 50, spool: new DiskSpool(dir) });
   const e = edgeNode();
-  e.format(reading({ payload: { x: 0 }, timestamp: Date.now() })); // born in a session this publisher never saw
-  for (const r of formatted(e, { x: 1 })) p.submit(r, 100, 'orphan');
+  await bornThenReconnected(t, p, e);
+  for (const r of formatted(e, { x: 1 })) p.submit(r, 100, 'orphan'); // no birth comes: no format node answers here
   await flush();
   assert.equal(t.written.length, 0);
   assert.equal(p.queued, 1, 'a held message is queued, for the status and the limits');
+  assert.equal(changes.at(-1), 1, 'and the status hears of it');
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(refused.length, 1);
   assert.equal(refused[0].ctx, 'orphan');
   assert.equal(refused[0].error.code, 'SPARKPLUG_UNBORN');
   assert.match(refused[0].error.message, /NBIRTH/);
   assert.equal(p.queued, 0);
-  // Held at close: kept in the spool, and back after a restart, waiting again.
+  // Held at close: kept in the spool; after a restart it waits for the first birth and goes as historical data.
   for (const r of formatted(e, { x: 2 })) p.submit(r, 100, 'held at close');
   await flush();
   assert.deepEqual(p.close().kept, ['held at close']);
   await p.settled(100);
   const t2 = new Transport();
-  const again = publisher(t2, undefined, new DiskSpool(dir));
+  const again = publisher(t2, { spool: new DiskSpool(dir) });
   again.p.pump();
   await flush();
   assert.equal(t2.written.length, 0);
@@ -217,25 +235,139 @@ test('messages that never see a birth are refused after the wait, with a reason;
   again.p.close();
 });
 
-test('SparkplugWire: seq wraps at 256; a payload that is not Sparkplug is sent as it is, unnumbered; a message already right is not re-encoded', () => {
+test('a publisher that never saw the birth (the publish node redeployed alone) numbers on from it; a birth sent by one publisher frees what another holds', async () => {
+  const t = new Transport();
+  const first = publisher(t);
+  const e = edgeNode();
+  for (const r of formatted(e, { x: 1 })) first.p.submit(r, 100, 'birth');
+  await flush();
+  t.ackAll();
+  first.p.close();
+  const second = publisher(t);
+  for (const r of formatted(e, { x: 2 })) second.p.submit(r, 100, 'after redeploy');
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic, onWire(r).seq]), [['spBv1.0/plant/NBIRTH/pi', 0], ['spBv1.0/plant/NDATA/pi', 1]]);
+  assert.deepEqual(second.waits, []);
+  t.ackAll();
+  t.lose();
+  t.reconnect();
+  t.written = [];
+  const third = publisher(t); // another publish node on the same connection sends the births
+  for (const r of formatted(e, { x: 3 })) second.p.submit(r, 100, 'queued');
+  await flush();
+  assert.equal(t.written.length, 0);
+  for (const r of births(e, 1)) third.p.submit(r, 100, 'births elsewhere');
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic, onWire(r).seq, onWire(r).historical]), [
+    ['spBv1.0/plant/NBIRTH/pi', 0, false],
+    ['spBv1.0/plant/NDATA/pi', 1, true],
+  ]);
+  second.p.close();
+  third.p.close();
+});
+
+test('held messages are bounded by the queue limits yet never keep the births out: drop-oldest drops the oldest held, reject refuses the newest', async () => {
+  for (const policy of ['drop-oldest', 'reject'] as const) {
+    const t = new Transport();
+    const { p, refused } = publisher(t, { limits: { maxCount: 3, maxBytes: 1e6, policy } });
+    const e = edgeNode('d');
+    await bornThenReconnected(t, p, e);
+    for (let v = 1; v <= 5; v++) for (const r of formatted(e, { x: v })) p.submit(r, 100, `q${v}`);
+    await flush();
+    assert.equal(p.queued, 3, `${policy}: at most the queue's count is held`);
+    assert.deepEqual(refused.map((x) => [x.ctx, x.error.code]), policy === 'drop-oldest' ? [['q1', 'QUEUE_FULL'], ['q2', 'QUEUE_FULL']] : [['q4', 'QUEUE_FULL'], ['q5', 'QUEUE_FULL']]);
+    for (const r of births(e, 1)) p.submit(r, 100, 'rebirth');
+    await flush();
+    assert.deepEqual(t.written.map((r) => [r.topic.split('/')[2], onWire(r).historical, onWire(r).values]), [
+      ['NBIRTH', false, []],
+      ['DBIRTH', false, [5]],
+      ...(policy === 'drop-oldest' ? [3, 4, 5] : [1, 2, 3]).map((v) => ['DDATA', true, [v]]),
+    ]);
+    p.close();
+  }
+});
+
+test('a birth the broker would refuse (TOO_LARGE) takes no number and frees nothing; an NDEATH sent through the node ends the session', async () => {
+  const t = new Transport();
+  const { p, refused } = publisher(t);
+  const e = edgeNode();
+  await bornThenReconnected(t, p, e);
+  for (const r of formatted(e, { x: 1 })) p.submit(r, 100, 'queued');
+  await flush();
+  t.maximumPacketSize = 20;
+  for (const r of births(e, 1)) p.submit(r, 100, 'big birth');
+  await flush();
+  assert.deepEqual(refused.map((x) => [x.ctx, x.error.code]), [['big birth', 'TOO_LARGE']]);
+  assert.equal(t.written.length, 0, 'the data still waits');
+  t.maximumPacketSize = undefined;
+  for (const r of births(e, 2)) p.submit(r, 100, 'birth');
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic, onWire(r).seq, onWire(r).historical]), [
+    ['spBv1.0/plant/NBIRTH/pi', 0, false],
+    ['spBv1.0/plant/NDATA/pi', 1, true],
+  ]);
+  p.submit(asRequest(e.death(Date.now())), 50, 'death');
+  for (const r of formatted(e, { x: 2 })) p.submit(r, 100, 'after death');
+  await flush();
+  assert.deepEqual(t.written.slice(2).map((r) => r.topic), ['spBv1.0/plant/NDEATH/pi'], 'data after an NDEATH waits for the next birth');
+  p.close();
+});
+
+test('what is not an edge node\'s Sparkplug message goes as it is: other payloads on Sparkplug topics, other topics, and edge nodes this connection never saw born', async () => {
+  const t = new Transport();
+  const { p, waits } = publisher(t);
+  const e = edgeNode();
+  await bornThenReconnected(t, p, e);
+  p.submit({ topic: 'spBv1.0/plant/NDATA/pi', payload: '{"x":1}', qos: 1 }, 10, 'json');
+  p.submit({ topic: 'spBv1.0/plant/NDATA/pi', payload: Buffer.alloc(0), qos: 1 }, 10, 'empty');
+  const relayed = SparkplugEdgeNode.create({ format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'other' });
+  assert.ok(relayed.ok);
+  relayed.value.format(reading({ payload: { y: 1 }, timestamp: Date.now() })); // born elsewhere
+  for (const r of formatted(relayed.value, { y: 2 })) p.submit(r, 100, 'relayed');
+  await flush();
+  assert.deepEqual(t.written.map((r) => r.topic), ['spBv1.0/plant/NDATA/pi', 'spBv1.0/plant/NDATA/pi', 'spBv1.0/plant/NDATA/other']);
+  assert.equal(t.written[0].payload, '{"x":1}');
+  assert.equal(onWire(t.written[2]).seq, 1, 'a relayed message keeps its own number');
+  assert.deepEqual(waits, []);
+  p.close();
+});
+
+test('a held message whose Message Expiry passes is given up as EXPIRED, not kept waiting', async () => {
+  const t = new Transport();
+  const { p, refused } = publisher(t, { limits: { maxCount: 2, maxBytes: 1e6, policy: 'reject' } });
+  const e = edgeNode();
+  await bornThenReconnected(t, p, e);
+  for (const r of formatted(e, { x: 1 })) p.submit({ ...r, properties: { messageExpiryInterval: 1 } }, 100, 'short-lived');
+  for (const r of formatted(e, { x: 2 })) p.submit(r, 100, 'second');
+  await flush();
+  await new Promise((r) => setTimeout(r, 1100));
+  for (const r of formatted(e, { x: 3 })) p.submit(r, 100, 'third');
+  await flush();
+  assert.deepEqual(refused.map((x) => [x.ctx, x.error.code]), [['short-lived', 'EXPIRED']], 'the lapsed one makes room');
+  assert.equal(p.queued, 2);
+  p.close();
+});
+
+test('SparkplugWire: seq wraps at 256; a message already right is not re-encoded; nothing counts until commit()', () => {
   const w = new SparkplugWire();
+  w.newConnection();
   const birth = encodeSparkplug({ timestamp: 1, seq: 0, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] });
-  const b = w.decide({ topic: 'spBv1.0/g/NBIRTH/e', payload: birth, qos: 0 }, false, 1);
+  const b = w.decide({ topic: 'spBv1.0/g/NBIRTH/e', payload: birth, qos: 0 }, false);
   assert.ok(b?.kind === 'send');
   assert.equal(b.request.payload, birth, 'seq 0 already: the same buffer');
-  assert.equal(b.releases, 'g/e');
-  const junk = w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: Buffer.from([0xff, 0xff, 0xff]), qos: 0 }, false, 1);
-  assert.ok(junk?.kind === 'send');
-  assert.deepEqual(junk.request.payload, Buffer.from([0xff, 0xff, 0xff]));
+  assert.deepEqual(w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: encodeSparkplug({ timestamp: 1, seq: 1 }), qos: 0 }, true), { kind: 'hold', key: 'g/e' }, 'not born until committed');
+  b.commit();
   const seqs: Array<number | undefined> = [];
   for (let i = 0; i < 300; i++) {
-    const d = w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: encodeSparkplug({ timestamp: 1, seq: 7, metrics: [{ name: 'x', type: 'Double', value: i }] }), qos: 0 }, false, 1);
+    const d = w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: encodeSparkplug({ timestamp: 1, seq: 7, metrics: [{ name: 'x', type: 'Double', value: i }] }), qos: 0 }, false);
     assert.ok(d?.kind === 'send');
+    d.commit();
     seqs.push(toNumber(decodeSparkplug(d.request.payload as Buffer).seq));
   }
   assert.deepEqual(seqs.slice(253, 259), [254, 255, 0, 1, 2, 3]);
-  for (const topic of ['spBv1.0/g/NDEATH/e', 'spBv1.0/g/NCMD/e', 'spBv1.0/STATE/host', 'spBv1.0/g/NDATA/e/extra', 'spBv1.0/g/DDATA/e', 'other/NDATA']) {
-    assert.equal(w.decide({ topic, payload: 'x', qos: 0 }, false, 1), undefined, topic);
+  for (const topic of ['spBv1.0/g/NCMD/e', 'spBv1.0/STATE/host', 'spBv1.0/g/NDATA/e/extra', 'spBv1.0/g/DDATA/e', 'other/NDATA']) {
+    assert.equal(w.decide({ topic, payload: birth, qos: 0 }, false), undefined, topic);
   }
-  assert.deepEqual(w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: birth, qos: 0 }, false, 2), { kind: 'hold', key: 'g/e' }, 'a new connection: unborn again');
+  w.newConnection();
+  assert.deepEqual(w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: birth, qos: 0 }, false), { kind: 'hold', key: 'g/e' }, 'a new connection: unborn again');
 });

@@ -17,6 +17,7 @@ import mqtt, {
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
+import { SparkplugWire } from '../publish/sparkplug-wire';
 import { SubscriptionTable, type SessionMemory, type FilterGroup, type MessageHandler, type NoticeHandler, type QoS, type RequestKind, type SubscribeOptions, type SubscriptionEntry } from './subscriptions';
 
 export type { MessageHandler, NoticeHandler, QoS, SubscribeOptions, SubscriptionNotice } from './subscriptions';
@@ -108,10 +109,11 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly pending = new Set<PendingPublish>();
   private readonly successCodes = new Map<number, number>();
   private readonly subscriptions: SubscriptionTable;
+  /** Sparkplug B numbering and births on this connection, shared by every publisher on it. */
+  readonly sparkplug = new SparkplugWire();
   private readonly connectFn: (options: IClientOptions) => MqttClient;
   private closing: Promise<void> | undefined;
   private serverReceiveMaximum: number | undefined;
-  private connectCount = 0;
   private serverMaximumPacketSize: number | undefined;
   private readonly unlisten = new WeakMap<MqttClient, () => void>();
 
@@ -151,11 +153,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   /** The Will the next (or current) CONNECT carries. */
   get will(): LifecycleMessage | undefined {
     return this.settings.will;
-  }
-
-  /** How many connections have been made: each is a new session for Sparkplug, whatever the broker keeps. */
-  get connects(): number {
-    return this.connectCount;
   }
 
   /** The broker's v5 Receive Maximum: how many QoS 1/2 publishes it accepts unacknowledged. */
@@ -344,7 +341,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       // A client close() is waiting on: it connects only to leave with DISCONNECT (see endClient).
       if (this.stateValue === 'closed') return;
       failure = undefined;
-      this.connectCount++;
+      this.sparkplug.newConnection();
       this.serverReceiveMaximum = connack.properties?.receiveMaximum;
       this.serverMaximumPacketSize = connack.properties?.maximumPacketSize;
       this.subscriptions.connected(connack.sessionPresent, connack.properties?.subscriptionIdentifiersAvailable !== false);

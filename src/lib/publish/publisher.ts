@@ -1,11 +1,13 @@
 // Sends accepted messages in order through a window of in-flight publishes, queues them while the
 // broker is away, gives back the ones a lost connection interrupted, and settles each exactly once.
 import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
+import { Deque } from '../queue/deque';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
 import { agedRequest } from './expiry';
 import { publishPacketSize } from './packet-size';
-import { SparkplugWire } from './sparkplug-wire';
+import { BirthHolds } from './birth-holds';
+import type { SparkplugWire } from './sparkplug-wire';
 import type { NotSent } from './types';
 
 export interface PublishTransport {
@@ -14,8 +16,8 @@ export interface PublishTransport {
   readonly maximumPacketSize?: number;
   /** How packets are encoded (for their size); 5 when absent. */
   readonly protocolVersion?: 4 | 5;
-  /** How many connections have been made (a Sparkplug session per connection); 0 when absent. */
-  readonly connects?: number;
+  /** Sparkplug B numbering and births on this connection; without it, Sparkplug topics are sent as they are. */
+  readonly sparkplug?: SparkplugWire;
   /** Calls back once, when the broker has the message or it cannot be sent; may call back before returning. */
   send(req: PublishRequest, settle: PublishCallback): void;
 }
@@ -37,7 +39,7 @@ interface Item<T> {
    * forward, which on the wall clock would expire every message queued before. 0 without a Message Expiry.
    */
   mono: number;
-  /** Sparkplug: it waited for the births of a later connection than the one it was made for (see SparkplugWire). */
+  /** Sparkplug: it belongs to a session that ended (it waited for a birth, or comes from the spool). */
   historical?: boolean;
   /** While held for a birth: when it began to wait (performance.now()). */
   heldAt?: number;
@@ -115,11 +117,16 @@ export class Publisher<T> {
   /** Whether any message with a Message Expiry was queued: only then is a full queue worth searching for lapsed ones. */
   private expiring = false;
   private lastPurge = -Infinity;
-  private readonly sparkplug = new SparkplugWire();
-  /** Sparkplug messages waiting for a birth, by what they wait for; counted in the outbox (setAside). */
-  private readonly held = new Map<string, Array<Item<T>>>();
+  /** Sparkplug messages waiting for their edge node's (or device's) birth on the connection. */
+  private readonly held: BirthHolds<Item<T>>;
+  /**
+   * What a birth freed, sent before the outbox. Already accepted, so outside the outbox's limits: in them, it would
+   * make the rest of the births (sent in the same turn) evict it or be refused.
+   */
+  private readonly ready = new Deque<Item<T>>();
   private readonly birthWaitMs: number;
   private birthTimer: NodeJS.Timeout | undefined;
+  private readonly stopBirthListener: (() => void) | undefined;
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -134,6 +141,7 @@ export class Publisher<T> {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.birthWaitMs = Math.max(0, options.birthWaitMs ?? BIRTH_WAIT_MS);
     this.outbox = new Outbox(limits);
+    this.held = new BirthHolds(limits);
     const loadedAt = Date.now();
     const loadedMono = performance.now();
     const restored = (spool?.load() ?? []).map((m): Item<T> => {
@@ -143,9 +151,12 @@ export class Publisher<T> {
       const at = m.at ?? loadedAt;
       return { ...m, at, mono: loadedMono - Math.max(0, loadedAt - at), ctx: undefined, spooled: true, losses: 0 };
     });
+    // From a run that ended: a Sparkplug message among them belongs to a session that ended too.
+    for (const m of restored) if (m.request.topic.startsWith('spBv1.0/')) m.historical = true;
     this.outbox.giveBackAll(restored);
     for (const m of restored) this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
+    this.stopBirthListener = transport.sparkplug?.onBirth((key) => this.release(key));
   }
 
   /** Accepts a valid request; it is sent now or queued. */
@@ -163,7 +174,7 @@ export class Publisher<T> {
     }
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
-    if (this.outbox.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
+    if (this.outbox.size === 0 && this.ready.length === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
@@ -179,9 +190,10 @@ export class Publisher<T> {
   /** Sends queued messages while the connection and the window allow; call on every (re)connect. */
   pump(): void {
     while (!this.closed && this.transport.connected) {
-      const next = this.outbox.peek();
+      const from = this.ready.length > 0 ? this.ready : this.outbox;
+      const next = from.peek();
       if (!next || this.inFlight >= this.limit(next.request.qos)) break;
-      this.send(this.outbox.shift() as Item<T>);
+      this.send(from.shift() as Item<T>);
     }
     this.refreshCounts();
   }
@@ -201,7 +213,7 @@ export class Publisher<T> {
   }
 
   get queued(): number {
-    return this.outbox.size;
+    return this.outbox.size + this.held.size + this.ready.length;
   }
 
   /**
@@ -216,7 +228,9 @@ export class Publisher<T> {
   close(): { kept: Array<T | undefined>; discarded: Array<T | undefined> } {
     this.closed = true;
     clearTimeout(this.birthTimer);
-    const held = this.unhold(() => true);
+    this.stopBirthListener?.();
+    const held = this.held.takeWhere(() => true);
+    for (let item = this.ready.shift(); item; item = this.ready.shift()) held.push(item);
     const rest = held.length === 0 ? this.outbox.drain() : [...held, ...this.outbox.drain()].sort((a, b) => a.seq - b.seq);
     if (this.inFlight === 0) this.closeSpool();
     this.refreshCounts();
@@ -258,15 +272,12 @@ export class Publisher<T> {
       this.expire(item);
       return;
     }
-    const wire = this.sparkplug.decide(request, item.historical === true, this.transport.connects ?? 0);
+    const wire = this.transport.sparkplug?.decide(request, item.historical === true);
     if (wire?.kind === 'hold') {
       this.hold(wire.key, item);
       return;
     }
-    if (wire) {
-      request = wire.request;
-      if (wire.releases) this.release(wire.releases);
-    }
+    if (wire) request = wire.request;
     const max = this.transport.maximumPacketSize;
     if (max !== undefined) {
       const size = publishPacketSize(request, this.transport.protocolVersion ?? 5);
@@ -278,6 +289,7 @@ export class Publisher<T> {
         return;
       }
     }
+    wire?.commit(); // numbered and, for a birth, what waited for it released: only now that it goes
     this.inFlight++;
     item.sentAt = Date.now();
     this.lossNoted = false; // only sent on a live connection: a later loss is a new one
@@ -361,45 +373,23 @@ export class Publisher<T> {
 
   private hold(key: string, item: Item<T>): void {
     item.historical = true;
-    item.heldAt = performance.now();
-    this.outbox.setAside(item);
-    const list = this.held.get(key);
-    if (list) list.push(item);
-    else {
-      this.held.set(key, [item]);
-      this.events.waiting?.(key);
-    }
-    if (!this.birthTimer) this.scheduleBirthCheck(this.birthWaitMs);
+    let { accepted, evicted, firstOfKey } = this.held.add(key, item, performance.now());
+    // As in submit(): messages whose lifetime has passed must not turn fresh ones away.
+    if (!accepted && this.purgeExpired()) ({ accepted, evicted, firstOfKey } = this.held.add(key, item, performance.now()));
+    for (const old of evicted) this.drop(old, 'queue full: the oldest message waiting for a Sparkplug birth dropped');
+    if (!accepted) this.drop(item, 'queue full: too many messages wait for a Sparkplug birth');
+    else if (firstOfKey) this.events.waiting?.(key);
+    if (!this.birthTimer && this.held.size > 0) this.scheduleBirthCheck(this.birthWaitMs);
+    this.refreshCounts();
   }
 
-  /** What waited for this birth goes first now, in order, ahead of everything queued after it. */
+  /** A birth went (through any publisher on the connection): what waited for it goes first now, in order. */
   private release(key: string): void {
-    const list = this.held.get(key);
-    if (!list) return;
-    this.held.delete(key);
-    for (const item of list) {
-      this.outbox.unsetAside(item);
-      this.outbox.giveBack(item);
-    }
+    if (this.closed) return;
+    const items = this.held.take(key);
+    if (items.length === 0) return;
+    for (const item of items) this.ready.push(item);
     this.schedulePump();
-  }
-
-  /** Takes the held messages `pred` picks out of the holds (and the outbox's count). */
-  private unhold(pred: (item: Item<T>) => boolean): Array<Item<T>> {
-    const out: Array<Item<T>> = [];
-    for (const [key, list] of this.held) {
-      const keep: Array<Item<T>> = [];
-      for (const item of list) {
-        if (!pred(item)) keep.push(item);
-        else {
-          this.outbox.unsetAside(item);
-          out.push(item);
-        }
-      }
-      if (keep.length > 0) this.held.set(key, keep);
-      else this.held.delete(key);
-    }
-    return out;
   }
 
   /** Refuses the messages that waited too long for a birth: nothing will send them, and they hold no one else up. */
@@ -408,16 +398,15 @@ export class Publisher<T> {
       this.birthTimer = undefined;
       if (this.closed) return;
       const now = performance.now();
-      const late = this.unhold((item) => now - (item.heldAt ?? now) >= this.birthWaitMs);
+      const late = this.held.takeWhere((item) => now - (item.heldAt ?? now) >= this.birthWaitMs);
+      const message = `no Sparkplug birth for it on this connection within ${Math.round(this.birthWaitMs / 1000)} s (hosts ignore an edge node's data before its NBIRTH, a device's before its DBIRTH)`;
       for (const item of late) {
         this.settle(item);
         this.stats.failed++;
-        const message = `no Sparkplug birth for it on this connection within ${Math.round(this.birthWaitMs / 1000)} s (hosts ignore an edge node's data before its NBIRTH, a device's before its DBIRTH)`;
         this.events.notSent(item.ctx, { code: 'SPARKPLUG_UNBORN', message }, item.request);
       }
-      let first = Infinity;
-      for (const list of this.held.values()) for (const item of list) first = Math.min(first, item.heldAt ?? now);
-      if (first !== Infinity) this.scheduleBirthCheck(Math.max(0, first + this.birthWaitMs - now));
+      const first = this.held.earliest();
+      if (first !== undefined) this.scheduleBirthCheck(Math.max(0, first + this.birthWaitMs - now));
       this.refreshCounts();
     }, delay);
     this.birthTimer.unref();
@@ -428,7 +417,8 @@ export class Publisher<T> {
     const now = performance.now();
     if (!this.expiring || now - this.lastPurge < 1000) return false;
     this.lastPurge = now;
-    const lapsed = this.outbox.removeWhere((i) => agedRequest(i.request, i.mono, now) === undefined);
+    const gone = (i: Item<T>): boolean => agedRequest(i.request, i.mono, now) === undefined;
+    const lapsed = [...this.outbox.removeWhere(gone), ...this.held.takeWhere(gone)];
     for (const item of lapsed) this.expire(item);
     return lapsed.length > 0;
   }
@@ -457,7 +447,7 @@ export class Publisher<T> {
   private refreshCounts(): void {
     // After close() the node's status belongs to whatever replaced it on redeploy.
     if (this.closed) return;
-    const queued = this.outbox.size;
+    const queued = this.outbox.size + this.held.size + this.ready.length;
     if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight || this.stats.sent !== this.sentReported) {
       this.stats.queued = queued;
       this.stats.inFlight = this.inFlight;

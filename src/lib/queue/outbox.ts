@@ -27,13 +27,11 @@ export class Outbox<T extends Queued> {
   // A deque too: a restart can give back millions of spooled messages at once, and they leave from the front.
   private readonly retry = new Deque<T>();
   private totalBytes = 0;
-  /** Items taken out to wait elsewhere (see setAside): they still count against the limits. */
-  private asideCount = 0;
 
   constructor(private readonly limits: OutboxLimits) {}
 
   get size(): number {
-    return this.items.length + this.retry.length + this.asideCount;
+    return this.items.length + this.retry.length;
   }
 
   get bytes(): number {
@@ -52,17 +50,6 @@ export class Outbox<T extends Queued> {
     this.items.push(item);
     this.totalBytes += item.bytes;
     return { accepted: true, evicted };
-  }
-
-  /** Counts a taken item that waits elsewhere, undelivered, against the limits until unsetAside(). */
-  setAside(item: T): void {
-    this.asideCount++;
-    this.totalBytes += item.bytes;
-  }
-
-  unsetAside(item: T): void {
-    this.asideCount--;
-    this.totalBytes -= item.bytes;
   }
 
   /** Gives back an item that was taken but not delivered; it is sent again before anything newer. */
