@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { MqttConnection, type SubscribeOptions, type SubscriptionNotice } from '../../src/lib/mqtt/connection';
+import { DEFAULT_BACKOFF } from '../../src/lib/mqtt/backoff';
 import { waitFor } from '../helpers/broker';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto';
+import { startProxy } from '../helpers/tcp-proxy';
 
 interface Node {
   got: string[];
@@ -296,6 +298,29 @@ describe('MqttConnection: nodes sharing a filter', () => {
       await waitFor(() => /Received UNSUBSCRIBE from left-offline/.test(mosq.log()), 5000, 'the UNSUBSCRIBE');
     } finally {
       await conn.close();
+    }
+  });
+
+  test('MQTT 5, kept session: an UNSUBSCRIBE lost with the connection (no UNSUBACK) is sent again after reconnecting', async () => {
+    const proxy = await startProxy(mosq.port);
+    const conn = new MqttConnection({ host: '127.0.0.1', port: proxy.port, transport: 'mqtt', protocolVersion: 5, clientId: 'unsub-lost', keepalive: 30, clean: false, sessionExpiry: 300, backoff: { ...DEFAULT_BACKOFF, initialMs: 100, maxMs: 500 } });
+    conn.start();
+    try {
+      await waitFor(() => conn.connected, 5000, 'connected');
+      const x = node(conn, 'lost-unsub/#', { qos: 1 });
+      await x.ready;
+      proxy.pause(); // the UNSUBSCRIBE is written but never reaches the broker
+      const gone = x.unsubscribe();
+      await new Promise((r) => setTimeout(r, 200));
+      proxy.cutAll();
+      proxy.resume();
+      await gone;
+      assert.doesNotMatch(mosq.log(), /Received UNSUBSCRIBE from unsub-lost/);
+      await waitFor(() => conn.connected, 10000, 'connected again');
+      await waitFor(() => /Received UNSUBSCRIBE from unsub-lost/.test(mosq.log()), 5000, 'the UNSUBSCRIBE after the reconnect');
+    } finally {
+      await conn.close();
+      await proxy.close();
     }
   });
 });

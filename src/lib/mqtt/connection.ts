@@ -416,10 +416,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     }
     // A kept session still holds the filters nodes removed while the connection was down (or an earlier connection
     // of this process had): without this they would deliver to nobody, and fill the session while offline.
-    for (const filter of this.subscriptions.leftovers()) {
-      client.unsubscribe(filter, () => undefined);
-      this.subscriptions.forget(filter);
-    }
+    for (const filter of this.subscriptions.leftovers()) void this.unsubscribeAtBroker(client, filter);
     // All at once, not one round trip per filter: a flow with thousands of filters is subscribed again quickly.
     const all = this.subscriptions.filters().map((group) => this.subscribeAtBroker(group, 'connect').catch(() => undefined)); // refusals: subscribeFailed
     await Promise.all(all);
@@ -499,8 +496,21 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (!this.subscriptions.remove(entry)) return; // not the last node on its filter (or removed already)
     const client = this.client;
     if (!client || !this.connected) return; // a kept session drops it after the next connect (leftovers)
-    this.subscriptions.forget(group.filter);
-    await new Promise<void>((resolve) => client.unsubscribe(group.filter, () => resolve()));
+    await this.unsubscribeAtBroker(client, group.filter);
+  }
+
+  /**
+   * The session memory forgets the filter once the broker has answered: an UNSUBSCRIBE lost with the connection
+   * leaves it in a kept session, to be unsubscribed after the next connect (leftovers).
+   */
+  private unsubscribeAtBroker(client: MqttClient, filter: string): Promise<void> {
+    return new Promise((resolve) =>
+      client.unsubscribe(filter, (err?: Error) => {
+        // MQTT.js fails the callbacks it holds when the connection goes, still flagged connected.
+        if (!err || (err.message !== 'Connection closed' && client === this.client)) this.subscriptions.forget(filter);
+        resolve();
+      }),
+    );
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
