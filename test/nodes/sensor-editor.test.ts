@@ -24,7 +24,8 @@ interface EditorDef {
 }
 
 function editorDefinition(type: string): EditorDef {
-  const html = readFileSync(path.join(root, 'src', 'nodes', type, `${type}.html`), 'utf8');
+  // The built file: the build puts the dialogs' shared helpers into it (see scripts/build.js).
+  const html = readFileSync(path.join(root, 'dist', 'nodes', type, `${type}.html`), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
   assert.ok(script, 'editor script');
   let def: EditorDef | undefined;
