@@ -87,4 +87,26 @@ describe('scale-out and restarts with real runtimes', () => {
     await pub.endAsync();
     await w.close();
   });
+
+  test('a kept session across a restart: a filter no node wants any more is unsubscribed, one still wanted keeps its queued messages', async () => {
+    const mosq = await startMosquitto();
+    cleanup.push(() => mosq.stop());
+    const flow = (filters: string[]): object[] => [
+      { id: 'tab', type: 'tab', label: 'kept' },
+      { id: 'b', type: 'secure-mqtt-broker', host: '127.0.0.1', port: String(mosq.port), clientId: 'kept-restart', protocolVersion: '5', cleanSession: false, sessionExpiry: '600', reconnectMin: '0.2', reconnectMax: '1' },
+      ...filters.map((topic, i) => ({ id: `in${i}`, type: 'secure-mqtt-in', z: 'tab', broker: 'b', topic, qos: '1', datatype: 'string', wires: [[`dbg${i}`]] })),
+      ...filters.map((_topic, i) => ({ id: `dbg${i}`, type: 'debug', z: 'tab', active: true, tosidebar: false, console: true, complete: 'payload' })),
+    ];
+    const first = await startNodeRed({ flows: flow(['kept/stays/#', 'kept/goes/#']) });
+    await waitFor(() => mosq.count(/Received SUBSCRIBE from kept-restart/) >= 1 && /kept\/goes\/#/.test(mosq.log()), 15000, 'subscribed');
+    await sleep(300);
+    await first.stop();
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
+    cleanup.push(() => pub.endAsync());
+    await pub.publishAsync('kept/stays/a', 'queued while stopped', { qos: 1 });
+    const second = await startNodeRed({ userDir: first.userDir, flows: flow(['kept/stays/#']) });
+    cleanup.push(() => second.stop());
+    await waitFor(() => /Received UNSUBSCRIBE from kept-restart/.test(mosq.log()), 15000, 'the filter the old process had, unsubscribed after the restart');
+    await waitFor(() => /queued while stopped/.test(second.log()), 10000, 'the message the session kept for the filter still wanted');
+  });
 });

@@ -228,6 +228,22 @@ describe('secure-mqtt-in', () => {
       await pub.publishAsync(`twice${version}/2`, '', { qos: 1, retain: true });
     });
   }
+  for (const version of ['4', '5']) {
+    test(`MQTT ${version === '5' ? '5' : '3.1.1'}, kept session: messages published while Node-RED is stopped arrive when it starts again`, async () => {
+      const flow = (): FlowNode[] =>
+        subFlow(mosq.port, { topic: `kept-${version}/#` }, version).map((n) => (n.id === 'b1' ? { ...n, clientId: `kept-sub-${version}`, cleanSession: false, sessionExpiry: '300' } : n));
+      await helper.load(modules, flow());
+      await waitForStatus(helper.getNode('s1'), (s) => s.fill === 'green', 5000);
+      await helper.unload(); // Node-RED stopping: the nodes close, nothing is removed
+      assert.doesNotMatch(mosq.log(), new RegExp(`Received UNSUBSCRIBE from kept-sub-${version}`), 'a stop unsubscribes nothing');
+      await pub.publishAsync(`kept-${version}/a`, 'while stopped', { qos: 1 });
+      await helper.load(modules, flow());
+      const got = sink();
+      await waitFor(() => got.find((m) => m.payload === 'while stopped'), 5000, 'the message kept in the session');
+      await helper.unload();
+    });
+  }
+
   test('a node written without a QoS (a hand-written flow) subscribes at the editor default, QoS 1', async () => {
     const flow = subFlow(mosq.port, { topic: 'noqos/x' });
     delete (flow[1] as { qos?: string }).qos;

@@ -18,6 +18,7 @@ import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { CLOSED_BY_BROKER, describeError, disconnectReason, REASON_CODES_V5, type FailureReason } from './failure-reasons';
 import type { ConnectionSettings, LifecycleMessage } from './settings';
 import { SparkplugWire } from '../publish/sparkplug-wire';
+import { readSessionFile, SessionFile, sessionFilePath } from './session-file';
 import { SubscriptionTable, type SessionMemory, type FilterGroup, type MessageHandler, type NoticeHandler, type QoS, type RequestKind, type SubscribeOptions, type SubscriptionEntry } from './subscriptions';
 
 export type { MessageHandler, NoticeHandler, QoS, SubscribeOptions, SubscriptionNotice } from './subscriptions';
@@ -593,10 +594,15 @@ const sessions = new Map<string, SessionMemory>();
 function sessionMemory(s: ConnectionSettings): SessionMemory {
   const key = `${s.transport}://${s.host}:${s.port}#${s.clientId}`;
   let memory = sessions.get(key);
-  if (!memory) {
-    memory = new Map();
-    sessions.set(key, memory);
+  if (s.sessionDir && !(memory instanceof SessionFile)) {
+    // What this process learnt, if anything, is newer than what the file says.
+    const file = sessionFilePath(s.sessionDir, key);
+    memory = new SessionFile(file, key, memory ?? readSessionFile(file, key), (err) =>
+      process.emitWarning(`secure telemetry: the subscriptions of the kept session of ${s.clientId} cannot be kept on disk (${err.message}); after a restart, filters no node wants stay in the session until it expires`),
+    );
   }
+  memory ??= new Map();
+  sessions.set(key, memory);
   return memory;
 }
 

@@ -32,6 +32,8 @@ export interface ConnectionSettings {
   close?: LifecycleMessage;
   backoff?: BackoffOptions;
   connectTimeoutMs?: number;
+  /** Where a kept session's subscriptions are remembered across restarts (see session-file.ts); none: in memory. */
+  sessionDir?: string;
 }
 
 export function isTlsTransport(t: Transport): boolean {

@@ -1,5 +1,6 @@
 // Config node: owns one MQTT connection for every node that uses it and fans its status out to them.
 import os from 'node:os';
+import path from 'node:path';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { deriveSettings, type BrokerConfigFields } from '../../lib/mqtt/broker-config';
 import { connectionIdentity } from '../../lib/acl/certificate-identity';
@@ -64,6 +65,8 @@ export = function register(RED: NodeAPI): void {
 
     const { settings, problems } = deriveSettings(def, creds, clientId, tlsOptions);
     if (tlsProblem) problems.push(tlsProblem);
+    // A kept session outlives the process: what it holds is remembered next to the spool, for the next start.
+    if (!settings.clean) settings.sessionDir = path.join(RED.settings.userDir ?? process.cwd(), 'secure-telemetry-sessions');
     this.endpoint = `${settings.transport}://${settings.host}:${settings.port}`;
     const rules = loadRules(def, problems);
     try {
