@@ -13,6 +13,7 @@ import type { OutMessage } from '../../src/lib/formats/types';
 import { Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
 import type { OutboxLimits } from '../../src/lib/queue/outbox';
 import { SparkplugWire } from '../../src/lib/publish/sparkplug-wire';
+import { BirthHolds } from '../../src/lib/publish/birth-holds';
 import type { NotSent } from '../../src/lib/publish/types';
 import { DiskSpool } from '../../src/lib/queue/spool';
 import { reading } from '../formats/fixtures';
@@ -21,10 +22,16 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** The NDEATH the format node's edge node "pi" of group "plant" sets as the Will. */
+const WILL = 'spBv1.0/plant/NDEATH/pi';
+
 class Transport implements PublishTransport {
   connected = true;
   maximumPacketSize: number | undefined;
   readonly sparkplug = new SparkplugWire();
+  constructor(public will: string | undefined = WILL) {
+    this.sparkplug.newConnection(will);
+  }
   written: PublishRequest[] = [];
   private pending: PublishCallback[] = [];
   send(r: PublishRequest, settle: PublishCallback): void {
@@ -43,7 +50,7 @@ class Transport implements PublishTransport {
   }
   reconnect(): void {
     this.connected = true;
-    this.sparkplug.newConnection();
+    this.sparkplug.newConnection(this.will);
   }
 }
 
@@ -348,9 +355,73 @@ test('a held message whose Message Expiry passes is given up as EXPIRED, not kep
   p.close();
 });
 
+test('only the edge node whose NDEATH is the Will waits: without that Will, data goes as it is after a reconnect', async () => {
+  const t = new Transport(''); // a connection without a Will (births made by a function node, say)
+  const { p, waits } = publisher(t);
+  const e = edgeNode();
+  await bornThenReconnected(t, p, e);
+  for (const r of formatted(e, { x: 1 })) p.submit(r, 100, 'no will');
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic, onWire(r).seq, onWire(r).historical]), [['spBv1.0/plant/NDATA/pi', 1, false]], 'as the format node numbered it');
+  assert.deepEqual(waits, []);
+  p.close();
+});
+
+test('what waits is not refused while the connection is down (births can only come on one), and its wait starts again on the next', async () => {
+  const t = new Transport();
+  const { p, refused } = publisher(t, { birthWaitMs: 80 });
+  const e = edgeNode();
+  await bornThenReconnected(t, p, e);
+  for (const r of formatted(e, { x: 1 })) p.submit(r, 100, 'waiting');
+  await flush();
+  t.lose();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(refused, [], 'nothing refused while disconnected');
+  t.reconnect();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(refused, [], 'the wait began again with the connection');
+  for (const r of births(e, 1)) p.submit(r, 100, 'births');
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic, onWire(r).historical]), [['spBv1.0/plant/NBIRTH/pi', false], ['spBv1.0/plant/NDATA/pi', true]]);
+  p.close();
+});
+
+test('births are queued whatever the limits: under reject, a queue full of other messages does not keep the edge node unborn', async () => {
+  const t = new Transport();
+  const { p, refused } = publisher(t, { limits: { maxCount: 2, maxBytes: 1e6, policy: 'reject' } });
+  const e = edgeNode('d');
+  await bornThenReconnected(t, p, e);
+  t.lose();
+  p.submit({ topic: 'plain/1', payload: 'a', qos: 1 }, 10, 'plain 1');
+  p.submit({ topic: 'plain/2', payload: 'b', qos: 1 }, 10, 'plain 2');
+  for (const r of births(e, 1)) p.submit(r, 100, 'births');
+  p.submit({ topic: 'plain/3', payload: 'c', qos: 1 }, 10, 'plain 3');
+  assert.deepEqual(refused.map((x) => x.ctx), ['plain 3'], 'only the plain message past the limit');
+  t.reconnect();
+  p.pump();
+  await flush();
+  assert.deepEqual(t.written.map((r) => r.topic), ['plain/1', 'plain/2', 'spBv1.0/plant/NBIRTH/pi', 'spBv1.0/plant/DBIRTH/pi/d']);
+  p.close();
+});
+
+test('BirthHolds: each list stays in seq order whatever order items come back in; freed items go first and count until sent', () => {
+  const h = new BirthHolds<{ seq: number; bytes: number; heldAt?: number }>();
+  for (const seq of [5, 6, 2, 7, 1]) h.add('k', { seq, bytes: 10 }, 0);
+  h.add('other', { seq: 3, bytes: 10 }, 0);
+  assert.equal(h.size, 6);
+  assert.equal(h.bytes, 60);
+  assert.equal(h.free('k'), 5);
+  const out: number[] = [];
+  for (let i = h.nextFreed(); i; i = h.nextFreed()) out.push(i.seq);
+  assert.deepEqual(out, [1, 2, 5, 6, 7]);
+  assert.equal(h.size, 1);
+  assert.equal(h.takeOldest()?.seq, 3);
+  assert.equal(h.size, 0);
+});
+
 test('SparkplugWire: seq wraps at 256; a message already right is not re-encoded; nothing counts until commit()', () => {
   const w = new SparkplugWire();
-  w.newConnection();
+  w.newConnection('spBv1.0/g/NDEATH/e');
   const birth = encodeSparkplug({ timestamp: 1, seq: 0, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] });
   const b = w.decide({ topic: 'spBv1.0/g/NBIRTH/e', payload: birth, qos: 0 }, false);
   assert.ok(b?.kind === 'send');
@@ -365,9 +436,21 @@ test('SparkplugWire: seq wraps at 256; a message already right is not re-encoded
     seqs.push(toNumber(decodeSparkplug(d.request.payload as Buffer).seq));
   }
   assert.deepEqual(seqs.slice(253, 259), [254, 255, 0, 1, 2, 3]);
-  for (const topic of ['spBv1.0/g/NCMD/e', 'spBv1.0/STATE/host', 'spBv1.0/g/NDATA/e/extra', 'spBv1.0/g/DDATA/e', 'other/NDATA']) {
+  for (const topic of ['spBv1.0/g/NCMD/e', 'spBv1.0/STATE/host', 'spBv1.0/g/NDATA/e/extra', 'spBv1.0/g/DDATA/e', 'spBv1.0/g/NDATA/other', 'other/NDATA']) {
     assert.equal(w.decide({ topic, payload: birth, qos: 0 }, false), undefined, topic);
   }
-  w.newConnection();
+  w.newConnection('spBv1.0/g/NDEATH/e');
   assert.deepEqual(w.decide({ topic: 'spBv1.0/g/NDATA/e', payload: birth, qos: 0 }, false), { kind: 'hold', key: 'g/e' }, 'a new connection: unborn again');
+  // A group named like a message type: the topic of an old DBIRTH turned into data is built, not searched.
+  const odd = new SparkplugWire();
+  odd.newConnection('spBv1.0/DBIRTH/NDEATH/e');
+  const nb = odd.decide({ topic: 'spBv1.0/DBIRTH/NBIRTH/e', payload: birth, qos: 0 }, false);
+  assert.ok(nb?.kind === 'send');
+  nb.commit();
+  const db = odd.decide({ topic: 'spBv1.0/DBIRTH/DBIRTH/e/d', payload: birth, qos: 0 }, false);
+  assert.ok(db?.kind === 'send');
+  db.commit();
+  const old = odd.decide({ topic: 'spBv1.0/DBIRTH/DBIRTH/e/d', payload: birth, qos: 0 }, true);
+  assert.ok(old?.kind === 'send');
+  assert.equal(old.request.topic, 'spBv1.0/DBIRTH/DDATA/e/d');
 });

@@ -342,7 +342,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       // A client close() is waiting on: it connects only to leave with DISCONNECT (see endClient).
       if (this.stateValue === 'closed') return;
       failure = undefined;
-      this.sparkplug.newConnection();
+      this.sparkplug.newConnection(this.settings.will?.topic);
       this.serverReceiveMaximum = connack.properties?.receiveMaximum;
       this.serverMaximumPacketSize = connack.properties?.maximumPacketSize;
       this.subscriptions.connected(connack.sessionPresent, connack.properties?.subscriptionIdentifiersAvailable !== false);

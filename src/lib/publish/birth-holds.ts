@@ -1,58 +1,66 @@
-// Sparkplug messages waiting for a birth on the connection (see SparkplugWire), by what they wait for: an edge node
-// ("group/edge") or a device ("group/edge/device"). Outside the outbox, so they never keep a birth out of it, but
-// bounded by the same limits: the oldest go first under drop-oldest, the newest are refused otherwise.
-import type { OutboxLimits, Queued } from '../queue/outbox';
+// Sparkplug messages waiting for a birth on the connection (see SparkplugWire), by what they wait for: the edge node
+// ("group/edge") or a device of it ("group/edge/device"), each list in seq order; and those a birth has freed, to be
+// sent before the outbox (the rest of the births, queued behind them, must not pass them). Outside the outbox, so
+// they never keep a birth out of it, but counted against its limits (OutsideItems).
+import { Deque } from '../queue/deque';
+import type { OutsideItems, Queued } from '../queue/outbox';
 
 export interface Held extends Queued {
   /** When it began to wait (performance.now()). */
   heldAt?: number;
 }
 
-export interface HoldResult<I> {
-  /** False when the item itself was not held (no room under drop-newest or reject). */
-  accepted: boolean;
-  /** Older held items dropped to make room (drop-oldest). */
-  evicted: I[];
-  /** Whether this key had nothing waiting before. */
-  firstOfKey: boolean;
-}
-
-export class BirthHolds<I extends Held> {
+export class BirthHolds<I extends Held> implements OutsideItems<I> {
   private readonly lists = new Map<string, I[]>();
+  private readonly freed = new Deque<I>();
   private count = 0;
-  private bytes = 0;
-
-  constructor(private readonly limits: OutboxLimits) {}
+  private byteCount = 0;
 
   get size(): number {
     return this.count;
   }
 
-  add(key: string, item: I, now: number): HoldResult<I> {
-    const evicted: I[] = [];
-    while (this.count >= this.limits.maxCount || this.bytes + item.bytes > this.limits.maxBytes) {
-      const oldest = this.limits.policy === 'drop-oldest' ? this.takeOldest() : undefined;
-      if (!oldest) return { accepted: false, evicted, firstOfKey: false };
-      evicted.push(oldest);
-    }
-    item.heldAt = now;
-    const list = this.lists.get(key);
-    if (list) list.push(item);
-    else this.lists.set(key, [item]);
-    this.count++;
-    this.bytes += item.bytes;
-    return { accepted: true, evicted, firstOfKey: !list };
+  get bytes(): number {
+    return this.byteCount;
   }
 
-  /** Everything waiting for this key, oldest first. */
-  take(key: string): I[] {
+  /** Holds `item`; returns whether this key had nothing waiting before. */
+  add(key: string, item: I, now: number): boolean {
+    item.heldAt = now;
+    this.count++;
+    this.byteCount += item.bytes;
+    const list = this.lists.get(key);
+    if (!list) {
+      this.lists.set(key, [item]);
+      return true;
+    }
+    // Usually the newest; one given back after a second lost connection may be older than what waits already.
+    let i = list.length;
+    while (i > 0 && list[i - 1].seq > item.seq) i--;
+    list.splice(i, 0, item);
+    return false;
+  }
+
+  /** A birth came: what waited for it is freed, in order; returns how many. */
+  free(key: string): number {
     const list = this.lists.get(key) ?? [];
     this.lists.delete(key);
-    for (const item of list) this.forget(item);
-    return list;
+    for (const item of list) this.freed.push(item);
+    return list.length;
   }
 
-  /** The held items `pred` picks, in seq order. */
+  /** The next freed item, taken out. */
+  nextFreed(): I | undefined {
+    const item = this.freed.shift();
+    if (item) this.forget(item);
+    return item;
+  }
+
+  peekFreed(): I | undefined {
+    return this.freed.peek();
+  }
+
+  /** The waiting items `pred` picks, in seq order (freed ones are about to go: not these). */
   takeWhere(pred: (item: I) => boolean): I[] {
     const out: I[] = [];
     for (const [key, list] of this.lists) {
@@ -70,6 +78,34 @@ export class BirthHolds<I extends Held> {
     return out.sort((a, b) => a.seq - b.seq);
   }
 
+  /** Everything, waiting or freed, in seq order (a close). */
+  takeAll(): I[] {
+    const all = this.takeWhere(() => true);
+    for (let item = this.nextFreed(); item; item = this.nextFreed()) all.push(item);
+    return all.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The oldest item, freed ones first, taken out (to make room under drop-oldest). */
+  takeOldest(): I | undefined {
+    const freed = this.nextFreed();
+    if (freed) return freed;
+    let oldestKey: string | undefined;
+    for (const [key, list] of this.lists) {
+      if (oldestKey === undefined || list[0].seq < (this.lists.get(oldestKey) as I[])[0].seq) oldestKey = key;
+    }
+    if (oldestKey === undefined) return undefined;
+    const list = this.lists.get(oldestKey) as I[];
+    const oldest = list.shift() as I;
+    if (list.length === 0) this.lists.delete(oldestKey);
+    this.forget(oldest);
+    return oldest;
+  }
+
+  /** Every wait starts again (a new connection: the births it waits for can only come on it). */
+  restartWaits(now: number): void {
+    for (const list of this.lists.values()) for (const item of list) item.heldAt = now;
+  }
+
   /** When the longest wait began, or undefined with nothing held. */
   earliest(): number | undefined {
     let first: number | undefined;
@@ -79,25 +115,8 @@ export class BirthHolds<I extends Held> {
     return first;
   }
 
-  private takeOldest(): I | undefined {
-    let oldestKey: string | undefined;
-    let oldest: I | undefined;
-    for (const [key, list] of this.lists) {
-      if (!oldest || list[0].seq < oldest.seq) {
-        oldest = list[0];
-        oldestKey = key;
-      }
-    }
-    if (!oldest || oldestKey === undefined) return undefined;
-    const list = this.lists.get(oldestKey) as I[];
-    list.shift();
-    if (list.length === 0) this.lists.delete(oldestKey);
-    this.forget(oldest);
-    return oldest;
-  }
-
   private forget(item: I): void {
     this.count--;
-    this.bytes -= item.bytes;
+    this.byteCount -= item.bytes;
   }
 }

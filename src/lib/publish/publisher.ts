@@ -1,13 +1,12 @@
 // Sends accepted messages in order through a window of in-flight publishes, queues them while the
 // broker is away, gives back the ones a lost connection interrupted, and settles each exactly once.
 import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
-import { Deque } from '../queue/deque';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
 import { agedRequest } from './expiry';
 import { publishPacketSize } from './packet-size';
 import { BirthHolds } from './birth-holds';
-import type { SparkplugWire } from './sparkplug-wire';
+import { SparkplugWire } from './sparkplug-wire';
 import type { NotSent } from './types';
 
 export interface PublishTransport {
@@ -117,16 +116,12 @@ export class Publisher<T> {
   /** Whether any message with a Message Expiry was queued: only then is a full queue worth searching for lapsed ones. */
   private expiring = false;
   private lastPurge = -Infinity;
-  /** Sparkplug messages waiting for their edge node's (or device's) birth on the connection. */
-  private readonly held: BirthHolds<Item<T>>;
-  /**
-   * What a birth freed, sent before the outbox. Already accepted, so outside the outbox's limits: in them, it would
-   * make the rest of the births (sent in the same turn) evict it or be refused.
-   */
-  private readonly ready = new Deque<Item<T>>();
+  /** Sparkplug messages waiting for their edge node's (or device's) birth on the connection, or freed by it. */
+  private readonly held = new BirthHolds<Item<T>>();
   private readonly birthWaitMs: number;
   private birthTimer: NodeJS.Timeout | undefined;
-  private readonly stopBirthListener: (() => void) | undefined;
+  private readonly onBirth = (key: string): void => this.release(key);
+  private readonly onConnection = (): void => this.held.restartWaits(performance.now());
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
 
   constructor(
@@ -140,8 +135,8 @@ export class Publisher<T> {
   ) {
     this.giveUpAfterLosses = Math.max(0, Math.floor(options.giveUpAfterLosses ?? 0));
     this.birthWaitMs = Math.max(0, options.birthWaitMs ?? BIRTH_WAIT_MS);
-    this.outbox = new Outbox(limits);
-    this.held = new BirthHolds(limits);
+    // Held messages were accepted through the outbox and still count against its limits.
+    this.outbox = new Outbox(limits, this.held);
     const loadedAt = Date.now();
     const loadedMono = performance.now();
     const restored = (spool?.load() ?? []).map((m): Item<T> => {
@@ -156,7 +151,7 @@ export class Publisher<T> {
     this.outbox.giveBackAll(restored);
     for (const m of restored) this.nextSeq = Math.max(this.nextSeq, m.seq + 1);
     this.stats.queued = this.outbox.size; // no 'changed' event: the owner is still being built
-    this.stopBirthListener = transport.sparkplug?.onBirth((key) => this.release(key));
+    transport.sparkplug?.on('birth', this.onBirth).on('connection', this.onConnection);
   }
 
   /** Accepts a valid request; it is sent now or queued. */
@@ -174,11 +169,12 @@ export class Publisher<T> {
     }
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
-    if (this.outbox.size === 0 && this.ready.length === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
+    if (this.outbox.size === 0 && this.held.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
-    let { accepted, evicted } = this.outbox.push(item);
+    const birth = request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirth(request.topic);
+    let { accepted, evicted } = this.outbox.push(item, birth);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
     for (const old of evicted) this.drop(old, 'queue full: oldest message dropped');
@@ -190,10 +186,9 @@ export class Publisher<T> {
   /** Sends queued messages while the connection and the window allow; call on every (re)connect. */
   pump(): void {
     while (!this.closed && this.transport.connected) {
-      const from = this.ready.length > 0 ? this.ready : this.outbox;
-      const next = from.peek();
+      const next = this.held.peekFreed() ?? this.outbox.peek();
       if (!next || this.inFlight >= this.limit(next.request.qos)) break;
-      this.send(from.shift() as Item<T>);
+      this.send((this.held.nextFreed() ?? this.outbox.shift()) as Item<T>);
     }
     this.refreshCounts();
   }
@@ -213,7 +208,7 @@ export class Publisher<T> {
   }
 
   get queued(): number {
-    return this.outbox.size + this.held.size + this.ready.length;
+    return this.outbox.size + this.held.size;
   }
 
   /**
@@ -228,9 +223,8 @@ export class Publisher<T> {
   close(): { kept: Array<T | undefined>; discarded: Array<T | undefined> } {
     this.closed = true;
     clearTimeout(this.birthTimer);
-    this.stopBirthListener?.();
-    const held = this.held.takeWhere(() => true);
-    for (let item = this.ready.shift(); item; item = this.ready.shift()) held.push(item);
+    this.transport.sparkplug?.off('birth', this.onBirth).off('connection', this.onConnection);
+    const held = this.held.takeAll();
     const rest = held.length === 0 ? this.outbox.drain() : [...held, ...this.outbox.drain()].sort((a, b) => a.seq - b.seq);
     if (this.inFlight === 0) this.closeSpool();
     this.refreshCounts();
@@ -371,32 +365,30 @@ export class Publisher<T> {
     return this.lossAlone;
   }
 
+  /** Moving from the outbox to the hold changes no count: the limits were met when it was accepted. */
   private hold(key: string, item: Item<T>): void {
     item.historical = true;
-    let { accepted, evicted, firstOfKey } = this.held.add(key, item, performance.now());
-    // As in submit(): messages whose lifetime has passed must not turn fresh ones away.
-    if (!accepted && this.purgeExpired()) ({ accepted, evicted, firstOfKey } = this.held.add(key, item, performance.now()));
-    for (const old of evicted) this.drop(old, 'queue full: the oldest message waiting for a Sparkplug birth dropped');
-    if (!accepted) this.drop(item, 'queue full: too many messages wait for a Sparkplug birth');
-    else if (firstOfKey) this.events.waiting?.(key);
-    if (!this.birthTimer && this.held.size > 0) this.scheduleBirthCheck(this.birthWaitMs);
+    if (this.held.add(key, item, performance.now())) this.events.waiting?.(key);
+    if (!this.birthTimer) this.scheduleBirthCheck(this.birthWaitMs);
     this.refreshCounts();
   }
 
   /** A birth went (through any publisher on the connection): what waited for it goes first now, in order. */
   private release(key: string): void {
     if (this.closed) return;
-    const items = this.held.take(key);
-    if (items.length === 0) return;
-    for (const item of items) this.ready.push(item);
-    this.schedulePump();
+    if (this.held.free(key) > 0) this.schedulePump();
   }
 
   /** Refuses the messages that waited too long for a birth: nothing will send them, and they hold no one else up. */
   private scheduleBirthCheck(delay: number): void {
     this.birthTimer = setTimeout(() => {
       this.birthTimer = undefined;
-      if (this.closed) return;
+      if (this.closed || this.held.earliest() === undefined) return;
+      // Births come only on a connection: while there is none, nothing is late (the waits start again on the next).
+      if (!this.transport.connected) {
+        this.scheduleBirthCheck(this.birthWaitMs);
+        return;
+      }
       const now = performance.now();
       const late = this.held.takeWhere((item) => now - (item.heldAt ?? now) >= this.birthWaitMs);
       const message = `no Sparkplug birth for it on this connection within ${Math.round(this.birthWaitMs / 1000)} s (hosts ignore an edge node's data before its NBIRTH, a device's before its DBIRTH)`;
@@ -447,7 +439,7 @@ export class Publisher<T> {
   private refreshCounts(): void {
     // After close() the node's status belongs to whatever replaced it on redeploy.
     if (this.closed) return;
-    const queued = this.outbox.size + this.held.size + this.ready.length;
+    const queued = this.outbox.size + this.held.size;
     if (queued !== this.stats.queued || this.inFlight !== this.stats.inFlight || this.stats.sent !== this.sentReported) {
       this.stats.queued = queued;
       this.stats.inFlight = this.inFlight;

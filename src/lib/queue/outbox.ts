@@ -14,6 +14,16 @@ export interface Queued {
   bytes: number;
 }
 
+/**
+ * Accepted messages kept outside the outbox that share its limits (Sparkplug messages waiting for a birth): counted
+ * when a new message asks for room, and under drop-oldest given up first (they are the oldest).
+ */
+export interface OutsideItems<T> {
+  readonly size: number;
+  readonly bytes: number;
+  takeOldest(): T | undefined;
+}
+
 export interface PushResult<T> {
   /** False when the new item itself was not queued (drop-newest, reject, or larger than maxBytes). */
   accepted: boolean;
@@ -28,7 +38,10 @@ export class Outbox<T extends Queued> {
   private readonly retry = new Deque<T>();
   private totalBytes = 0;
 
-  constructor(private readonly limits: OutboxLimits) {}
+  constructor(
+    private readonly limits: OutboxLimits,
+    private readonly outside?: OutsideItems<T>,
+  ) {}
 
   get size(): number {
     return this.items.length + this.retry.length;
@@ -38,12 +51,14 @@ export class Outbox<T extends Queued> {
     return this.totalBytes;
   }
 
-  push(item: T): PushResult<T> {
+  /** `force`: queued whatever the limits (a Sparkplug birth, which what waits for it cannot do without). */
+  push(item: T, force = false): PushResult<T> {
     const evicted: T[] = [];
-    if (item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
-    while (this.size >= this.limits.maxCount || this.totalBytes + item.bytes > this.limits.maxBytes) {
+    if (item.bytes > this.limits.maxBytes && !force) return { accepted: false, evicted };
+    const out = this.outside;
+    while (!force && (this.size + (out?.size ?? 0) >= this.limits.maxCount || this.totalBytes + (out?.bytes ?? 0) + item.bytes > this.limits.maxBytes)) {
       if (this.limits.policy !== 'drop-oldest') return { accepted: false, evicted };
-      const old = this.shift();
+      const old = out?.takeOldest() ?? this.shift();
       if (!old) break;
       evicted.push(old);
     }
