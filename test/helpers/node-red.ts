@@ -1,5 +1,7 @@
 // node-red-node-test-helper with the types our tests use; the real Node-RED runtime underneath.
 import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface LogEntry {
@@ -52,6 +54,13 @@ export interface SuperRequest extends PromiseLike<{ status: number; body: unknow
 
 export const helper = require('node-red-node-test-helper') as Helper;
 helper.init(require.resolve('node-red'));
+// Nodes write under the user directory (the disk spool, a kept session's subscriptions). The helper has none, and
+// the nodes would fall back to the working directory, the checkout: every test process gets a directory of its own,
+// also after a test's helper.settings({}).
+const defaultUserDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nrst-helper-userdir-'));
+const setSettings = helper.settings.bind(helper);
+helper.settings = (s: object): object => setSettings({ userDir: defaultUserDir, ...s });
+helper.settings({});
 
 export const root = path.resolve(__dirname, '..', '..');
 
