@@ -29,8 +29,11 @@ class Transport implements PublishTransport {
   connected = true;
   maximumPacketSize: number | undefined;
   readonly sparkplug = new SparkplugWire();
-  constructor(public will: string | undefined = WILL) {
-    this.sparkplug.newConnection(will);
+  constructor(public willTopic = WILL) {
+    this.sparkplug.newConnection(willTopic);
+  }
+  get will(): { topic: string } | undefined {
+    return this.willTopic ? { topic: this.willTopic } : undefined;
   }
   written: PublishRequest[] = [];
   private pending: PublishCallback[] = [];
@@ -50,7 +53,7 @@ class Transport implements PublishTransport {
   }
   reconnect(): void {
     this.connected = true;
-    this.sparkplug.newConnection(this.will);
+    this.sparkplug.newConnection(this.willTopic);
   }
 }
 
@@ -402,6 +405,53 @@ test('births are queued whatever the limits: under reject, a queue full of other
   await flush();
   assert.deepEqual(t.written.map((r) => r.topic), ['plain/1', 'plain/2', 'spBv1.0/plant/NBIRTH/pi', 'spBv1.0/plant/DBIRTH/pi/d']);
   p.close();
+});
+
+test('a birth of the edge node is never dropped for room or lifetime: drop-oldest evicts around it, and an expired one still goes (without its expiry)', async () => {
+  const t = new Transport();
+  t.connected = false;
+  const { p, refused } = publisher(t, { limits: { maxCount: 3, maxBytes: 1e6, policy: 'drop-oldest' } });
+  const e = edgeNode('d');
+  for (const r of formatted(e, { x: 1 })) p.submit({ ...r, properties: { messageExpiryInterval: 1 } }, 100, `birth ${r.topic.split('/')[2]}`);
+  for (let v = 2; v <= 5; v++) for (const r of formatted(e, { x: v })) p.submit(r, 100, `reading ${v}`);
+  assert.deepEqual(refused.map((x) => [x.ctx, x.error.code]), [['reading 2', 'QUEUE_FULL'], ['reading 3', 'QUEUE_FULL'], ['reading 4', 'QUEUE_FULL']]);
+  await new Promise((r) => setTimeout(r, 1100));
+  t.reconnect();
+  p.pump();
+  await flush();
+  assert.deepEqual(t.written.map((r) => [r.topic.split('/')[2], onWire(r).seq, r.properties?.messageExpiryInterval]), [
+    ['NBIRTH', 0, undefined],
+    ['DBIRTH', 1, undefined],
+    ['DDATA', 2, undefined],
+  ]);
+  p.close();
+});
+
+test("another edge node's births (a relay) get no such pass: the limits apply to them", () => {
+  const t = new Transport();
+  t.connected = false;
+  const { p, refused } = publisher(t, { limits: { maxCount: 2, maxBytes: 1e6, policy: 'reject' } });
+  const relayed = SparkplugEdgeNode.create({ format: 'sparkplug', spGroup: 'plant', spEdgeNode: 'other' });
+  assert.ok(relayed.ok);
+  for (let v = 1; v <= 3; v++) {
+    const out = relayed.value.newSession(v);
+    assert.ok(out.ok);
+    for (const m of out.value) p.submit(asRequest(m), 100, `relayed birth ${v}`);
+  }
+  assert.deepEqual(refused.map((x) => x.ctx), ['relayed birth 3'], 'the third finds the queue full');
+  p.close();
+});
+
+test('many publish nodes on one connection: no listener warning, and none left after they close', () => {
+  const t = new Transport();
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): number => warnings.push(w);
+  process.on('warning', onWarning);
+  const pubs = Array.from({ length: 20 }, () => publisher(t).p);
+  for (const p of pubs) p.close();
+  process.off('warning', onWarning);
+  assert.deepEqual(warnings.map((w) => w.message), []);
+  assert.equal(t.sparkplug.listenerCount('birth') + t.sparkplug.listenerCount('connection'), 0);
 });
 
 test('BirthHolds: each list stays in seq order whatever order items come back in; freed items go first and count until sent', () => {

@@ -12,6 +12,8 @@ export interface Held extends Queued {
 
 export class BirthHolds<I extends Held> implements OutsideItems<I> {
   private readonly lists = new Map<string, I[]>();
+  /** Lists given an item older than their last: sorted when next read (sorting on each add was quadratic). */
+  private readonly unsorted = new Set<I[]>();
   private readonly freed = new Deque<I>();
   private count = 0;
   private byteCount = 0;
@@ -35,15 +37,14 @@ export class BirthHolds<I extends Held> implements OutsideItems<I> {
       return true;
     }
     // Usually the newest; one given back after a second lost connection may be older than what waits already.
-    let i = list.length;
-    while (i > 0 && list[i - 1].seq > item.seq) i--;
-    list.splice(i, 0, item);
+    if (list[list.length - 1].seq > item.seq) this.unsorted.add(list);
+    list.push(item);
     return false;
   }
 
   /** A birth came: what waited for it is freed, in order; returns how many. */
   free(key: string): number {
-    const list = this.lists.get(key) ?? [];
+    const list = this.sorted(this.lists.get(key) ?? []);
     this.lists.delete(key);
     for (const item of list) this.freed.push(item);
     return list.length;
@@ -65,7 +66,7 @@ export class BirthHolds<I extends Held> implements OutsideItems<I> {
     const out: I[] = [];
     for (const [key, list] of this.lists) {
       const keep: I[] = [];
-      for (const item of list) {
+      for (const item of this.sorted(list)) {
         if (!pred(item)) keep.push(item);
         else {
           this.forget(item);
@@ -91,7 +92,7 @@ export class BirthHolds<I extends Held> implements OutsideItems<I> {
     if (freed) return freed;
     let oldestKey: string | undefined;
     for (const [key, list] of this.lists) {
-      if (oldestKey === undefined || list[0].seq < (this.lists.get(oldestKey) as I[])[0].seq) oldestKey = key;
+      if (oldestKey === undefined || this.sorted(list)[0].seq < (this.lists.get(oldestKey) as I[])[0].seq) oldestKey = key;
     }
     if (oldestKey === undefined) return undefined;
     const list = this.lists.get(oldestKey) as I[];
@@ -113,6 +114,11 @@ export class BirthHolds<I extends Held> implements OutsideItems<I> {
       for (const item of list) if (item.heldAt !== undefined && (first === undefined || item.heldAt < first)) first = item.heldAt;
     }
     return first;
+  }
+
+  private sorted(list: I[]): I[] {
+    if (this.unsorted.delete(list)) list.sort((a, b) => a.seq - b.seq);
+    return list;
   }
 
   private forget(item: I): void {

@@ -12,3 +12,11 @@ export function agedRequest(request: PublishRequest, acceptedAt: number, now: nu
   if (waited >= interval) return undefined;
   return { ...request, properties: { ...request.properties, messageExpiryInterval: interval - waited } };
 }
+
+/** The request with no Message Expiry: one that must go whatever its age. */
+export function withoutExpiry(request: PublishRequest): PublishRequest {
+  if (!request.properties?.messageExpiryInterval) return request;
+  const properties = { ...request.properties };
+  delete properties.messageExpiryInterval;
+  return { ...request, properties };
+}

@@ -3,7 +3,7 @@
 import type { PublishCallback, PublishError, PublishOutcome, PublishRequest, QoS } from '../mqtt/connection';
 import { Outbox, type OutboxLimits } from '../queue/outbox';
 import type { DiskSpool } from '../queue/spool';
-import { agedRequest } from './expiry';
+import { agedRequest, withoutExpiry } from './expiry';
 import { publishPacketSize } from './packet-size';
 import { BirthHolds } from './birth-holds';
 import { SparkplugWire } from './sparkplug-wire';
@@ -17,6 +17,8 @@ export interface PublishTransport {
   readonly protocolVersion?: 4 | 5;
   /** Sparkplug B numbering and births on this connection; without it, Sparkplug topics are sent as they are. */
   readonly sparkplug?: SparkplugWire;
+  /** The Will the connection has now (for Sparkplug, the edge node's NDEATH). */
+  readonly will?: { readonly topic: string };
   /** Calls back once, when the broker has the message or it cannot be sent; may call back before returning. */
   send(req: PublishRequest, settle: PublishCallback): void;
 }
@@ -40,6 +42,8 @@ interface Item<T> {
   mono: number;
   /** Sparkplug: it belongs to a session that ended (it waited for a birth, or comes from the spool). */
   historical?: boolean;
+  /** A birth of the connection's edge node: never dropped for room or lifetime (see Queued). */
+  pinned?: boolean;
   /** While held for a birth: when it began to wait (performance.now()). */
   heldAt?: number;
 }
@@ -173,8 +177,8 @@ export class Publisher<T> {
       this.send(item);
       return;
     }
-    const birth = request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirth(request.topic);
-    let { accepted, evicted } = this.outbox.push(item, birth);
+    if (request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirthOf(request.topic, this.transport.will?.topic)) item.pinned = true;
+    let { accepted, evicted } = this.outbox.push(item, item.pinned);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
     for (const old of evicted) this.drop(old, 'queue full: oldest message dropped');
@@ -262,6 +266,7 @@ export class Publisher<T> {
 
   private send(item: Item<T>): void {
     let request = this.expiring ? agedRequest(item.request, item.mono, performance.now()) : item.request;
+    if (!request && item.pinned) request = withoutExpiry(item.request); // a birth late is still the session's birth
     if (!request) {
       this.expire(item);
       return;
@@ -409,7 +414,7 @@ export class Publisher<T> {
     const now = performance.now();
     if (!this.expiring || now - this.lastPurge < 1000) return false;
     this.lastPurge = now;
-    const gone = (i: Item<T>): boolean => agedRequest(i.request, i.mono, now) === undefined;
+    const gone = (i: Item<T>): boolean => !i.pinned && agedRequest(i.request, i.mono, now) === undefined;
     const lapsed = [...this.outbox.removeWhere(gone), ...this.held.takeWhere(gone)];
     for (const item of lapsed) this.expire(item);
     return lapsed.length > 0;

@@ -14,6 +14,7 @@ import { decodeSparkplug, encodeSparkplug, toNumber, type SparkplugPayload } fro
 
 const TOPIC = /^spBv1\.0\/([^/+#]+)\/(NBIRTH|NDEATH|DBIRTH|NDATA|DDATA|DDEATH)\/([^/+#]+)(?:\/([^/+#]+))?$/;
 const DEATH = /^spBv1\.0\/([^/+#]+)\/NDEATH\/([^/+#]+)$/;
+const BIRTH = /^spBv1\.0\/([^/+#]+)\/[ND]BIRTH\/([^/+#]+)(?:\/[^/+#]+)?$/;
 /** Metrics of an NBIRTH that describe the session, not data: left out when an old NBIRTH becomes data. */
 const SESSION_METRIC = /^(bdSeq$|Node Control\/)/;
 
@@ -49,9 +50,19 @@ export class SparkplugWire extends EventEmitter<WireEvents> {
     this.emit('connection');
   }
 
-  /** Births are never turned away for room: the data waiting for them would wait for ever. */
-  static isBirth(topic: string): boolean {
-    return /^spBv1\.0\/[^/+#]+\/[ND]BIRTH\//.test(topic);
+  constructor() {
+    super();
+    this.setMaxListeners(0); // one 'birth' and one 'connection' listener per publish node on the connection
+  }
+
+  /**
+   * Whether `topic` is a birth of the edge node whose NDEATH is `willTopic` (the Will the connection has now). Such
+   * a birth is never dropped for room or lifetime: the data waiting for it could never go.
+   */
+  static isBirthOf(topic: string, willTopic: string | undefined): boolean {
+    const w = willTopic ? DEATH.exec(willTopic) : null;
+    const m = w ? BIRTH.exec(topic) : null;
+    return !!w && !!m && m[1] === w[1] && m[2] === w[2];
   }
 
   /**

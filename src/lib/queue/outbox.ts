@@ -12,6 +12,8 @@ export interface OutboxLimits {
 export interface Queued {
   seq: number;
   bytes: number;
+  /** Never dropped for room (a Sparkplug birth: the messages waiting for it could never go). */
+  pinned?: boolean;
 }
 
 /**
@@ -54,17 +56,32 @@ export class Outbox<T extends Queued> {
   /** `force`: queued whatever the limits (a Sparkplug birth, which what waits for it cannot do without). */
   push(item: T, force = false): PushResult<T> {
     const evicted: T[] = [];
-    if (item.bytes > this.limits.maxBytes && !force) return { accepted: false, evicted };
-    const out = this.outside;
-    while (!force && (this.size + (out?.size ?? 0) >= this.limits.maxCount || this.totalBytes + (out?.bytes ?? 0) + item.bytes > this.limits.maxBytes)) {
-      if (this.limits.policy !== 'drop-oldest') return { accepted: false, evicted };
-      const old = out?.takeOldest() ?? this.shift();
-      if (!old) break;
-      evicted.push(old);
+    if (!force) {
+      if (item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
+      // Pinned items met on the way are set aside and put back: they stay, whatever room they take.
+      const pinned: T[] = [];
+      let pinnedBytes = 0;
+      while (this.limits.policy === 'drop-oldest' && this.full(item, pinned.length, pinnedBytes)) {
+        const old = this.outside?.takeOldest() ?? this.shift();
+        if (!old) break;
+        if (!old.pinned) evicted.push(old);
+        else {
+          pinned.push(old);
+          pinnedBytes += old.bytes;
+        }
+      }
+      for (const p of pinned) this.giveBack(p);
+      if (this.full(item)) return { accepted: false, evicted };
     }
     this.items.push(item);
     this.totalBytes += item.bytes;
     return { accepted: true, evicted };
+  }
+
+  /** Whether `item` finds no room, counting what waits outside and `count`/`bytes` more. */
+  private full(item: T, count = 0, bytes = 0): boolean {
+    const out = this.outside;
+    return this.size + (out?.size ?? 0) + count >= this.limits.maxCount || this.totalBytes + (out?.bytes ?? 0) + bytes + item.bytes > this.limits.maxBytes;
   }
 
   /** Gives back an item that was taken but not delivered; it is sent again before anything newer. */
