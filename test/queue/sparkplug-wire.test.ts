@@ -11,7 +11,7 @@ import { SparkplugEdgeNode } from '../../src/lib/formats/sparkplug';
 import { decodeSparkplug, encodeSparkplug, toNumber } from '../../src/lib/formats/sparkplug-codec';
 import type { OutMessage } from '../../src/lib/formats/types';
 import { Publisher, type PublishTransport } from '../../src/lib/publish/publisher';
-import type { OutboxLimits } from '../../src/lib/queue/outbox';
+import { Outbox, type OutboxLimits } from '../../src/lib/queue/outbox';
 import { SparkplugWire } from '../../src/lib/publish/sparkplug-wire';
 import { BirthHolds } from '../../src/lib/publish/birth-holds';
 import type { NotSent } from '../../src/lib/publish/types';
@@ -454,6 +454,55 @@ test('many publish nodes on one connection: no listener warning, and none left a
   assert.equal(t.sparkplug.listenerCount('birth') + t.sparkplug.listenerCount('connection'), 0);
 });
 
+test('a birth that had to wait is data of an ended session: it is no longer pinned, and drop-oldest takes it first, in order', async () => {
+  const t = new Transport();
+  const refused: string[] = [];
+  const p = new Publisher<string>(t, { maxCount: 3, maxBytes: 1e9, policy: 'drop-oldest' }, { sent: () => undefined, notSent: (c, e) => refused.push(`${c} ${e.code}`), changed: () => undefined }, undefined, () => 1);
+  const req = (type: string, v: number, device = true): PublishRequest => ({ topic: `spBv1.0/plant/${type}/pi${device ? '/d' : ''}`, payload: encodeSparkplug({ timestamp: v, seq: 0, metrics: [{ name: 'v', type: 'Double', value: v }] }), qos: 1, retain: false });
+  // The NBIRTH goes, the DBIRTH (reading 5) waits behind it (window 1), and the link drops.
+  p.submit(req('NBIRTH', 0, false), 10, 'nb1');
+  p.submit(req('DBIRTH', 5), 10, 'db-5');
+  t.ack(1);
+  t.lose();
+  p.submit(req('DDATA', 6), 10, 'd6');
+  p.submit(req('DDATA', 7), 10, 'd7');
+  t.reconnect();
+  p.pump();
+  await flush();
+  p.submit(req('NBIRTH', 0, false), 10, 'nb2');
+  await flush();
+  t.ack(1);
+  await flush();
+  p.submit(req('DBIRTH', 0), 10, 'db2');
+  await flush();
+  p.submit(req('DDATA', 8), 10, 'd8'); // full: the oldest goes, the old DBIRTH's data
+  for (let i = 0; i < 10; i++) {
+    t.ack(1);
+    await flush();
+  }
+  assert.deepEqual(refused, ['db-5 QUEUE_FULL']);
+  const values = t.written.filter((r) => r.topic.includes('/DDATA/')).map((r) => onWire(r).values[0]);
+  assert.deepEqual(values, [6, 7, 8]);
+  p.close();
+});
+
+test('births are pinned only when they are Sparkplug payloads of the Will\'s edge node, and a few at a time', () => {
+  const t = new Transport();
+  t.connected = false;
+  const { p, refused } = publisher(t, { limits: { maxCount: 5, maxBytes: 1e6, policy: 'reject' } });
+  for (let i = 0; i < 3; i++) p.submit({ topic: 'spBv1.0/plant/NBIRTH/pi', payload: '{"not":"sparkplug"}', qos: 1 }, 20, `json ${i}`);
+  const e = edgeNode();
+  for (let v = 0; v < 12; v++) {
+    const out = e.newSession(v);
+    assert.ok(out.ok);
+    for (const m of out.value) p.submit(asRequest(m), 100, `birth ${v}`);
+  }
+  // 3 JSON messages take 3 of the 5 places (not pinned); 8 births are pinned past the limit; the rest meet it.
+  assert.deepEqual(refused.map((x) => x.ctx), ['birth 8', 'birth 9', 'birth 10', 'birth 11']);
+  assert.equal(p.queued, 11);
+  p.close();
+});
+
 test('BirthHolds: each list stays in seq order whatever order items come back in; freed items go first and count until sent', () => {
   const h = new BirthHolds<{ seq: number; bytes: number; heldAt?: number }>();
   for (const seq of [5, 6, 2, 7, 1]) h.add('k', { seq, bytes: 10 }, 0);
@@ -467,6 +516,22 @@ test('BirthHolds: each list stays in seq order whatever order items come back in
   assert.equal(h.size, 1);
   assert.equal(h.takeOldest()?.seq, 3);
   assert.equal(h.size, 0);
+  // takeOldest reads every list in order, the first one too.
+  for (const seq of [6, 7, 1]) h.add('a', { seq, bytes: 1 }, 0);
+  h.add('b', { seq: 4, bytes: 1 }, 0);
+  assert.deepEqual([h.takeOldest()?.seq, h.takeOldest()?.seq, h.takeOldest()?.seq], [1, 4, 6]);
+});
+
+test('Outbox: when pinned items leave no room, the new item is refused before anything is evicted', () => {
+  const o = new Outbox<{ seq: number; bytes: number; pinned?: boolean }>({ maxCount: 10, maxBytes: 100, policy: 'drop-oldest' });
+  o.push({ seq: 1, bytes: 30 });
+  o.push({ seq: 2, bytes: 30 });
+  o.push({ seq: 3, bytes: 60, pinned: true }, true);
+  assert.deepEqual(o.push({ seq: 4, bytes: 45 }), { accepted: false, evicted: [] });
+  assert.deepEqual(o.push({ seq: 5, bytes: 30 }).evicted.map((x) => x.seq), [1, 2], 'room made around the pinned one');
+  assert.equal(o.pinned, 1);
+  assert.deepEqual(o.drain().map((x) => x.seq), [3, 5]);
+  assert.equal(o.pinned, 0);
 });
 
 test('SparkplugWire: seq wraps at 256; a message already right is not re-encoded; nothing counts until commit()', () => {

@@ -91,8 +91,13 @@ export class BirthHolds<I extends Held> implements OutsideItems<I> {
     const freed = this.nextFreed();
     if (freed) return freed;
     let oldestKey: string | undefined;
+    let oldestSeq = Infinity;
     for (const [key, list] of this.lists) {
-      if (oldestKey === undefined || this.sorted(list)[0].seq < (this.lists.get(oldestKey) as I[])[0].seq) oldestKey = key;
+      const first = this.sorted(list)[0].seq;
+      if (first < oldestSeq) {
+        oldestSeq = first;
+        oldestKey = key;
+      }
     }
     if (oldestKey === undefined) return undefined;
     const list = this.lists.get(oldestKey) as I[];

@@ -98,6 +98,9 @@ export interface PublisherOptions {
 /** Long enough for a format node that births at its first reading after a restart, as sensors read every few minutes. */
 export const BIRTH_WAIT_MS = 10 * 60_000;
 
+/** Births pinned in the queue at once: a rebirth makes two; more than a few means a flow making them in a loop. */
+const MAX_PINNED_BIRTHS = 8;
+
 /** A connection lost within this time after a message went out may be the broker refusing that message. */
 const REFUSAL_LOSS_MS = 3000;
 
@@ -177,7 +180,7 @@ export class Publisher<T> {
       this.send(item);
       return;
     }
-    if (request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirthOf(request.topic, this.transport.will?.topic)) item.pinned = true;
+    if (request.topic.startsWith('spBv1.0/') && this.outbox.pinned < MAX_PINNED_BIRTHS && SparkplugWire.isBirthOf(request, this.transport.will?.topic)) item.pinned = true;
     let { accepted, evicted } = this.outbox.push(item, item.pinned);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
@@ -373,6 +376,7 @@ export class Publisher<T> {
   /** Moving from the outbox to the hold changes no count: the limits were met when it was accepted. */
   private hold(key: string, item: Item<T>): void {
     item.historical = true;
+    item.pinned = false; // a birth that waits is an ended session's: data now, dropped like data
     if (this.held.add(key, item, performance.now())) this.events.waiting?.(key);
     if (!this.birthTimer) this.scheduleBirthCheck(this.birthWaitMs);
     this.refreshCounts();

@@ -14,7 +14,7 @@ import { decodeSparkplug, encodeSparkplug, toNumber, type SparkplugPayload } fro
 
 const TOPIC = /^spBv1\.0\/([^/+#]+)\/(NBIRTH|NDEATH|DBIRTH|NDATA|DDATA|DDEATH)\/([^/+#]+)(?:\/([^/+#]+))?$/;
 const DEATH = /^spBv1\.0\/([^/+#]+)\/NDEATH\/([^/+#]+)$/;
-const BIRTH = /^spBv1\.0\/([^/+#]+)\/[ND]BIRTH\/([^/+#]+)(?:\/[^/+#]+)?$/;
+const BIRTH = /^spBv1\.0\/([^/+#]+)\/(?:NBIRTH\/([^/+#]+)|DBIRTH\/([^/+#]+)\/[^/+#]+)$/;
 /** Metrics of an NBIRTH that describe the session, not data: left out when an old NBIRTH becomes data. */
 const SESSION_METRIC = /^(bdSeq$|Node Control\/)/;
 
@@ -56,13 +56,13 @@ export class SparkplugWire extends EventEmitter<WireEvents> {
   }
 
   /**
-   * Whether `topic` is a birth of the edge node whose NDEATH is `willTopic` (the Will the connection has now). Such
+   * Whether `request` is a birth of the edge node whose NDEATH is `willTopic` (the Will the connection has now). Such
    * a birth is never dropped for room or lifetime: the data waiting for it could never go.
    */
-  static isBirthOf(topic: string, willTopic: string | undefined): boolean {
+  static isBirthOf(request: PublishRequest, willTopic: string | undefined): boolean {
     const w = willTopic ? DEATH.exec(willTopic) : null;
-    const m = w ? BIRTH.exec(topic) : null;
-    return !!w && !!m && m[1] === w[1] && m[2] === w[2];
+    const m = w ? BIRTH.exec(request.topic) : null;
+    return !!w && !!m && m[1] === w[1] && (m[2] ?? m[3]) === w[2] && decoded(request.payload) !== undefined;
   }
 
   /**

@@ -39,6 +39,8 @@ export class Outbox<T extends Queued> {
   // A deque too: a restart can give back millions of spooled messages at once, and they leave from the front.
   private readonly retry = new Deque<T>();
   private totalBytes = 0;
+  private pinnedCount = 0;
+  private pinnedBytes = 0;
 
   constructor(
     private readonly limits: OutboxLimits,
@@ -53,11 +55,18 @@ export class Outbox<T extends Queued> {
     return this.totalBytes;
   }
 
+  /** How many pinned items are queued. */
+  get pinned(): number {
+    return this.pinnedCount;
+  }
+
   /** `force`: queued whatever the limits (a Sparkplug birth, which what waits for it cannot do without). */
   push(item: T, force = false): PushResult<T> {
     const evicted: T[] = [];
     if (!force) {
       if (item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
+      // What pinned items leave cannot be made room in: refused before anything is evicted for nothing.
+      if (this.pinnedCount >= this.limits.maxCount || this.pinnedBytes + item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
       // Pinned items met on the way are set aside and put back: they stay, whatever room they take.
       const pinned: T[] = [];
       let pinnedBytes = 0;
@@ -74,8 +83,15 @@ export class Outbox<T extends Queued> {
       if (this.full(item)) return { accepted: false, evicted };
     }
     this.items.push(item);
-    this.totalBytes += item.bytes;
+    this.count(item, 1);
     return { accepted: true, evicted };
+  }
+
+  private count(item: T, sign: 1 | -1): void {
+    this.totalBytes += sign * item.bytes;
+    if (!item.pinned) return;
+    this.pinnedCount += sign;
+    this.pinnedBytes += sign * item.bytes;
   }
 
   /** Whether `item` finds no room, counting what waits outside and `count`/`bytes` more. */
@@ -90,7 +106,7 @@ export class Outbox<T extends Queued> {
     let i = this.retry.length;
     while (i > 0 && (this.retry.at(i - 1) as T).seq > item.seq) i--;
     this.retry.insert(i, item);
-    this.totalBytes += item.bytes;
+    this.count(item, 1);
   }
 
   /** Gives back many at once (the spool at start), in seq order whatever order they come in. */
@@ -108,7 +124,7 @@ export class Outbox<T extends Queued> {
 
   shift(): T | undefined {
     const item = this.retry.length > 0 ? this.retry.shift() : this.items.shift();
-    if (item) this.totalBytes -= item.bytes;
+    if (item) this.count(item, -1);
     return item;
   }
 
@@ -123,7 +139,7 @@ export class Outbox<T extends Queued> {
           continue;
         }
         removed.push(item);
-        this.totalBytes -= item.bytes;
+        this.count(item, -1);
       }
     }
     return removed;
