@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import mqtt from 'mqtt';
+import { decodeSparkplug, encodeSparkplug, toNumber } from '../../src/lib/formats/sparkplug-codec';
 import { waitFor } from '../helpers/broker';
 import { testCerts } from '../helpers/certs';
 import { startMosquitto, type MosquittoOptions, type RunningMosquitto } from '../helpers/mosquitto';
@@ -151,9 +152,8 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
 
   test('07: a Sparkplug B edge node: NBIRTH, DBIRTH, DDATA in sequence, the NDEATH as its Will, births again on a Rebirth command', async () => {
     const { watcher, mosq } = await run('07-sparkplug-edge-node.json', {});
-    const codec = (require('sparkplug-payload') as { get(v: string): { encodePayload(p: object): Uint8Array; decodePayload(b: Buffer): { seq?: unknown } } }).get('spBv1.0');
-    const ofEdge = (): Array<{ topic: string; seq: number }> =>
-      watcher.received.filter((r) => r.topic.startsWith('spBv1.0/plant1/')).map((r) => ({ topic: r.topic, seq: Number(String(codec.decodePayload(r.payload).seq)) }));
+    const ofEdge = (): Array<{ topic: string; seq: number | undefined }> =>
+      watcher.received.filter((r) => r.topic.startsWith('spBv1.0/plant1/')).map((r) => ({ topic: r.topic, seq: toNumber(decodeSparkplug(r.payload).seq) }));
     await waitFor(() => ofEdge().some((m) => m.topic === 'spBv1.0/plant1/DDATA/pi-edge/bme280'), 20000, 'DDATA');
     assert.deepEqual(ofEdge().slice(0, 3), [
       { topic: 'spBv1.0/plant1/NBIRTH/pi-edge', seq: 0 },
@@ -162,8 +162,8 @@ describe('examples run as shipped, against a local broker, with simulated hardwa
     ]);
     const births = ofEdge().filter((m) => m.topic.includes('/NBIRTH/')).length;
     const host = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port });
-    const rebirth = codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
-    await host.publishAsync('spBv1.0/plant1/NCMD/pi-edge', Buffer.from(rebirth), { qos: 0 });
+    const rebirth = encodeSparkplug({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
+    await host.publishAsync('spBv1.0/plant1/NCMD/pi-edge', rebirth, { qos: 0 });
     await waitFor(() => ofEdge().filter((m) => m.topic.includes('/NBIRTH/')).length > births, 10000, 'births again');
     // Taking over the edge node's client id drops its connection without a DISCONNECT: the broker publishes the Will.
     const thief = await mqtt.connectAsync({ host: '127.0.0.1', port: mosq.port, clientId: 'pi-edge' });
