@@ -486,10 +486,10 @@ test('a birth that had to wait is data of an ended session: it is no longer pinn
   p.close();
 });
 
-test('births are pinned only when they are Sparkplug payloads of the Will\'s edge node, and a few at a time', () => {
+test("only the latest session's births are pinned, and only Sparkplug payloads of the Will's edge node: the rest can be dropped for room", () => {
   const t = new Transport();
   t.connected = false;
-  const { p, refused } = publisher(t, { limits: { maxCount: 5, maxBytes: 1e6, policy: 'reject' } });
+  const { p, refused } = publisher(t, { limits: { maxCount: 5, maxBytes: 1e6, policy: 'drop-oldest' } });
   for (let i = 0; i < 3; i++) p.submit({ topic: 'spBv1.0/plant/NBIRTH/pi', payload: '{"not":"sparkplug"}', qos: 1 }, 20, `json ${i}`);
   const e = edgeNode();
   for (let v = 0; v < 12; v++) {
@@ -497,9 +497,28 @@ test('births are pinned only when they are Sparkplug payloads of the Will\'s edg
     assert.ok(out.ok);
     for (const m of out.value) p.submit(asRequest(m), 100, `birth ${v}`);
   }
-  // 3 JSON messages take 3 of the 5 places (not pinned); 8 births are pinned past the limit; the rest meet it.
-  assert.deepEqual(refused.map((x) => x.ctx), ['birth 8', 'birth 9', 'birth 10', 'birth 11']);
-  assert.equal(p.queued, 11);
+  assert.equal(refused.length, 0, 'births come in past the limits');
+  p.submit({ topic: 'plain', payload: 'x', qos: 1 }, 10, 'plain');
+  // Room for it: everything but the latest birth can go, oldest first.
+  assert.deepEqual(refused.map((x) => x.ctx), ['json 0', 'json 1', 'json 2', ...Array.from({ length: 8 }, (_v, i) => `birth ${i}`)]);
+  assert.equal(p.queued, 5);
+  p.close();
+});
+
+test('an edge node with many devices: every DBIRTH of the session is pinned, so none is refused by a full queue', () => {
+  const t = new Transport();
+  t.connected = false;
+  const { p, refused } = publisher(t, { limits: { maxCount: 5, maxBytes: 1e6, policy: 'reject' } });
+  for (let i = 0; i < 5; i++) p.submit({ topic: `plain/${i}`, payload: 'x', qos: 1 }, 10, `plain ${i}`);
+  const birth = (type: string, device?: string): PublishRequest => ({
+    topic: `spBv1.0/plant/${type}/pi${device ? `/${device}` : ''}`,
+    payload: encodeSparkplug({ timestamp: 1, seq: 0, metrics: [{ name: 'v', type: 'Double', value: 1 }] }),
+    qos: 0,
+  });
+  p.submit(birth('NBIRTH'), 50, 'NBIRTH');
+  for (let d = 0; d < 12; d++) p.submit(birth('DBIRTH', `d${d}`), 50, `DBIRTH d${d}`);
+  assert.equal(refused.length, 0);
+  assert.equal(p.queued, 18);
   p.close();
 });
 

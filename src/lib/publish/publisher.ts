@@ -98,9 +98,6 @@ export interface PublisherOptions {
 /** Long enough for a format node that births at its first reading after a restart, as sensors read every few minutes. */
 export const BIRTH_WAIT_MS = 10 * 60_000;
 
-/** Births pinned in the queue at once: a rebirth makes two; more than a few means a flow making them in a loop. */
-const MAX_PINNED_BIRTHS = 8;
-
 /** A connection lost within this time after a message went out may be the broker refusing that message. */
 const REFUSAL_LOSS_MS = 3000;
 
@@ -127,6 +124,8 @@ export class Publisher<T> {
   private readonly held = new BirthHolds<Item<T>>();
   private readonly birthWaitMs: number;
   private birthTimer: NodeJS.Timeout | undefined;
+  /** Births pinned (see pin()): the latest session's, queued or sent. */
+  private readonly pinnedBirths = new Set<Item<T>>();
   private readonly onBirth = (key: string): void => this.release(key);
   private readonly onConnection = (): void => this.held.restartWaits(performance.now());
   readonly stats: PublisherStats = { sent: 0, queued: 0, inFlight: 0, dropped: 0, denied: 0, failed: 0 };
@@ -180,7 +179,7 @@ export class Publisher<T> {
       this.send(item);
       return;
     }
-    if (request.topic.startsWith('spBv1.0/') && this.outbox.pinned < MAX_PINNED_BIRTHS && SparkplugWire.isBirthOf(request, this.transport.will?.topic)) item.pinned = true;
+    if (request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirthOf(request, this.transport.will?.topic)) this.pin(item);
     let { accepted, evicted } = this.outbox.push(item, item.pinned);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
@@ -373,10 +372,27 @@ export class Publisher<T> {
     return this.lossAlone;
   }
 
+  /**
+   * Pins a birth of the connection's edge node. Only the latest session's: a new NBIRTH unpins the births before it,
+   * a new DBIRTH the one before it for the same device, so the pinned ones are a session's births at most.
+   */
+  private pin(item: Item<T>): void {
+    const nbirth = item.request.topic.includes('/NBIRTH/');
+    for (const older of this.pinnedBirths) {
+      if (!nbirth && older.request.topic !== item.request.topic) continue;
+      this.outbox.unpin(older);
+      this.pinnedBirths.delete(older);
+    }
+    item.pinned = true;
+    this.pinnedBirths.add(item);
+  }
+
   /** Moving from the outbox to the hold changes no count: the limits were met when it was accepted. */
   private hold(key: string, item: Item<T>): void {
     item.historical = true;
-    item.pinned = false; // a birth that waits is an ended session's: data now, dropped like data
+    // A birth that waits is an ended session's: data now, dropped like data.
+    this.outbox.unpin(item);
+    this.pinnedBirths.delete(item);
     if (this.held.add(key, item, performance.now())) this.events.waiting?.(key);
     if (!this.birthTimer) this.scheduleBirthCheck(this.birthWaitMs);
     this.refreshCounts();

@@ -39,7 +39,8 @@ export class Outbox<T extends Queued> {
   // A deque too: a restart can give back millions of spooled messages at once, and they leave from the front.
   private readonly retry = new Deque<T>();
   private totalBytes = 0;
-  private pinnedCount = 0;
+  /** The pinned items inside: a set, so that one can be unpinned wherever it is. */
+  private readonly pinnedItems = new Set<T>();
   private pinnedBytes = 0;
 
   constructor(
@@ -57,7 +58,13 @@ export class Outbox<T extends Queued> {
 
   /** How many pinned items are queued. */
   get pinned(): number {
-    return this.pinnedCount;
+    return this.pinnedItems.size;
+  }
+
+  /** Unpins an item, queued or not (one queued stops counting as pinned at once). */
+  unpin(item: T): void {
+    if (this.pinnedItems.delete(item)) this.pinnedBytes -= item.bytes;
+    item.pinned = false;
   }
 
   /** `force`: queued whatever the limits (a Sparkplug birth, which what waits for it cannot do without). */
@@ -66,7 +73,7 @@ export class Outbox<T extends Queued> {
     if (!force) {
       if (item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
       // What pinned items leave cannot be made room in: refused before anything is evicted for nothing.
-      if (this.pinnedCount >= this.limits.maxCount || this.pinnedBytes + item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
+      if (this.pinnedItems.size >= this.limits.maxCount || this.pinnedBytes + item.bytes > this.limits.maxBytes) return { accepted: false, evicted };
       // Pinned items met on the way are set aside and put back: they stay, whatever room they take.
       const pinned: T[] = [];
       let pinnedBytes = 0;
@@ -90,7 +97,8 @@ export class Outbox<T extends Queued> {
   private count(item: T, sign: 1 | -1): void {
     this.totalBytes += sign * item.bytes;
     if (!item.pinned) return;
-    this.pinnedCount += sign;
+    if (sign > 0) this.pinnedItems.add(item);
+    else this.pinnedItems.delete(item);
     this.pinnedBytes += sign * item.bytes;
   }
 
