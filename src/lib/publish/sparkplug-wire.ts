@@ -42,17 +42,17 @@ export class SparkplugWire extends EventEmitter<WireEvents> {
   /** Born on the current connection: the next seq, and the devices born since. */
   private born: Born | undefined;
 
+  constructor() {
+    super();
+    this.setMaxListeners(0); // one 'birth' and one 'connection' listener per publish node on the connection
+  }
+
   /** A new connection, made with this Will: its edge node is offline to the hosts until its NBIRTH on it. */
   newConnection(willTopic: string | undefined): void {
     const m = willTopic ? DEATH.exec(willTopic) : null;
     this.edgeKey = m ? `${m[1]}/${m[2]}` : undefined;
     this.born = undefined;
     this.emit('connection');
-  }
-
-  constructor() {
-    super();
-    this.setMaxListeners(0); // one 'birth' and one 'connection' listener per publish node on the connection
   }
 
   /**
