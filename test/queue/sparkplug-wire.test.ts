@@ -522,6 +522,32 @@ test('an edge node with many devices: every DBIRTH of the session is pinned, so 
   p.close();
 });
 
+test('a birth sent at once is the latest too: lost in flight with an older one, the older one is dropped for room, not it', async () => {
+  const t = new Transport();
+  t.connected = false;
+  const { p, refused } = publisher(t, { limits: { maxCount: 4, maxBytes: 1e9, policy: 'drop-oldest' } });
+  const e = edgeNode();
+  const birthOf = (bdSeq: number): PublishRequest => {
+    const out = e.newSession(bdSeq);
+    assert.ok(out.ok);
+    return asRequest(out.value[0]);
+  };
+  p.submit(birthOf(1), 10, 'NBIRTH bdSeq 1'); // queued while offline
+  t.reconnect();
+  p.pump();
+  p.submit(birthOf(2), 10, 'NBIRTH bdSeq 2'); // the rebirth finds the queue empty: sent at once
+  t.lose();
+  for (let v = 0; v < 4; v++) p.submit({ topic: `plain/${v}`, payload: 'x', qos: 1 }, 10, `plain ${v}`);
+  t.written = [];
+  t.reconnect();
+  p.pump();
+  await flush();
+  assert.equal(refused[0]?.ctx, 'NBIRTH bdSeq 1');
+  const births = t.written.filter((r) => r.topic.includes('/NBIRTH/'));
+  assert.deepEqual(births.map((r) => decodeSparkplug(r.payload as Buffer).metrics?.find((m) => m.name === 'bdSeq')?.value).map((v) => toNumber(v as number)), [2]);
+  p.close();
+});
+
 test('BirthHolds: each list stays in seq order whatever order items come back in; freed items go first and count until sent', () => {
   const h = new BirthHolds<{ seq: number; bytes: number; heldAt?: number }>();
   for (const seq of [5, 6, 2, 7, 1]) h.add('k', { seq, bytes: 10 }, 0);

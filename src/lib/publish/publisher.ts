@@ -175,11 +175,12 @@ export class Publisher<T> {
     }
     // When the disk fails, the message is kept in memory only (the spool reports the failure to its owner).
     if (this.spool && request.qos > 0) item.spooled = this.spool.append(item);
+    // Sent at once too: a birth lost in flight comes back to the queue, and it is the latest.
+    if (request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirthOf(request, this.transport.will?.topic)) this.pin(item);
     if (this.outbox.size === 0 && this.held.size === 0 && this.transport.connected && this.inFlight < this.limit(request.qos)) {
       this.send(item);
       return;
     }
-    if (request.topic.startsWith('spBv1.0/') && SparkplugWire.isBirthOf(request, this.transport.will?.topic)) this.pin(item);
     let { accepted, evicted } = this.outbox.push(item, item.pinned);
     // A queue full of messages whose lifetime has passed must not turn fresh ones away.
     if (!accepted && this.purgeExpired()) ({ accepted, evicted } = this.outbox.push(item));
