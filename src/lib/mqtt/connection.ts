@@ -601,7 +601,7 @@ function sessionMemory(s: ConnectionSettings): SessionMemory {
       process.emitWarning(`secure telemetry: the subscriptions of the kept session of ${s.clientId} cannot be kept on disk (${err.message}); after a restart, filters no node wants stay in the session until it expires`),
     );
   }
-  memory ??= new Map();
+  memory ??= new Map<string, SubscribeOptions>();
   sessions.set(key, memory);
   return memory;
 }

@@ -30,7 +30,8 @@ export function readSessionFile(file: string, key: string): Array<[string, Subsc
   if (typeof doc !== 'object' || doc === null) return [];
   const d = doc as { key?: unknown; filters?: unknown };
   if (d.key !== key || typeof d.filters !== 'object' || d.filters === null) return [];
-  return Object.entries(d.filters).filter((e): e is [string, SubscribeOptions] => isOptions(e[1]));
+  const entries: Array<[string, unknown]> = Object.entries(d.filters as Record<string, unknown>);
+  return entries.filter((e): e is [string, SubscribeOptions] => isOptions(e[1]));
 }
 
 /** A session memory that writes itself to `file` after each turn of changes. The first failure calls `onError`. */

@@ -130,7 +130,7 @@ export class SubscriptionTable {
 
   constructor(
     protocolVersion: 4 | 5,
-    private readonly session: SessionMemory = new Map(),
+    private readonly session: SessionMemory = new Map<string, SubscribeOptions>(),
   ) {
     this.v5 = protocolVersion === 5;
   }
