@@ -7,16 +7,15 @@ import { brokerUp } from '../helpers/publish';
 import { watch } from '../helpers/mqtt-watch';
 import { runtimeWithBroker } from '../helpers/runtime-with-broker';
 import { startProxy } from '../helpers/tcp-proxy';
-
-interface SparkplugCodec {
-  decodePayload(b: Buffer): { metrics?: Array<{ name?: string; value?: unknown }> };
-}
-const codec = (require('sparkplug-payload') as { get(v: string): SparkplugCodec }).get('spBv1.0');
+import { decodeSparkplug, toNumber } from '../../src/lib/formats/sparkplug-codec';
 
 function bdSeqOf(payload: Buffer): number {
-  const m = codec.decodePayload(payload).metrics?.find((x) => x.name === 'bdSeq');
-  const v = m?.value as number | { toNumber(): number } | undefined;
-  return typeof v === 'object' && v !== null ? v.toNumber() : Number(v);
+  return toNumber((decodeSparkplug(payload).metrics ?? []).find((x) => x.name === 'bdSeq')?.value) ?? NaN;
+}
+
+/** Message type ("NBIRTH", ...) and seq of each message received. */
+function typeAndSeq(r: { topic: string; payload: Buffer }): [string, number | undefined] {
+  return [r.topic.split('/')[2], toNumber(decodeSparkplug(r.payload).seq)];
 }
 
 const modules = [nodeModule('secure-mqtt-broker'), nodeModule('secure-mqtt-out'), nodeModule('telemetry-format')];
@@ -74,7 +73,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
       await waitFor(() => births().length === 2, 10000, 'NBIRTH of the new session, without a new reading');
       const second = bdSeqOf(births()[1].payload);
       assert.equal(second, (first + 1) % 256);
-      const metrics = codec.decodePayload(births()[1].payload).metrics?.map((m) => m.name);
+      const metrics = (decodeSparkplug(births()[1].payload).metrics ?? []).map((m) => m.name);
       assert.ok(metrics?.includes('temperature'), `the birth carries the known metrics: ${metrics?.join(', ')}`);
 
       await waitFor(() => brokerUp(), 5000, 'connected again');
@@ -100,12 +99,10 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
       await waitFor(() => brokerUp(), 5000, 'connected');
       const f1 = helper.getNode('f1');
       const reading = (temperature: number): void => f1.receive({ payload: { temperature }, timestamp: Date.now(), sensor: 'bme280' });
-      const decoded = (from: number): Array<[string, number, boolean, unknown[]]> =>
+      const decoded = (from: number): Array<[string, number | undefined, boolean, unknown[]]> =>
         w.received.slice(from).filter((r) => !r.topic.includes('/NDEATH/')).map((r) => {
-          const p = codec.decodePayload(r.payload) as { seq?: number | { toNumber(): number }; metrics?: Array<{ name?: string; value?: unknown; isHistorical?: boolean }> };
-          const data = (p.metrics ?? []).filter((m) => m.name === 'temperature');
-          const seq = typeof p.seq === 'object' ? p.seq.toNumber() : Number(p.seq);
-          return [r.topic.split('/')[2], seq, data.some((m) => m.isHistorical === true), data.map((m) => m.value)];
+          const data = (decodeSparkplug(r.payload).metrics ?? []).filter((m) => m.name === 'temperature');
+          return [...typeAndSeq(r), data.some((m) => m.isHistorical === true), data.map((m) => m.value)];
         });
       reading(20);
       await waitFor(() => w.received.some((r) => r.topic.includes('/DBIRTH/')), 10000, 'births');
@@ -154,11 +151,7 @@ describe('Sparkplug B: the Will carries the NDEATH whose bdSeq matches the NBIRT
       await sleep(300);
       await helper.setFlows(flow('b'), 'nodes'); // only the publish node changes
       for (const v of [21, 22]) reading(v);
-      const seqs = (): Array<[string, number]> =>
-        w.received.map((r) => {
-          const p = codec.decodePayload(r.payload) as { seq?: number | { toNumber(): number } };
-          return [r.topic.split('/')[2], typeof p.seq === 'object' ? p.seq.toNumber() : Number(p.seq)];
-        });
+      const seqs = (): Array<[string, number | undefined]> => w.received.map(typeAndSeq);
       await waitFor(() => seqs().length >= 3, 5000, 'the data after the redeploy');
       assert.deepEqual(seqs(), [['NBIRTH', 0], ['NDATA', 1], ['NDATA', 2]]);
     } finally {

@@ -9,9 +9,17 @@ import { decodeSparkplug, encodeSparkplug, type SparkplugMetric } from './sparkp
 export const SPARKPLUG_NAMESPACE = 'spBv1.0';
 export const REBIRTH_METRIC = 'Node Control/Rebirth';
 
+const DEATH_TOPIC = /^spBv1\.0\/([^/+#]+)\/NDEATH\/([^/+#]+)$/;
+
 /** An edge node's NDEATH topic, as a Will carries it: spBv1.0/<group>/NDEATH/<edge node>. */
 export function isNodeDeathTopic(topic: string): boolean {
-  return /^spBv1\.0\/[^/+#]+\/NDEATH\/[^/+#]+$/.test(topic);
+  return DEATH_TOPIC.test(topic);
+}
+
+/** "<group>/<edge node>" of an NDEATH topic; undefined for any other topic. */
+export function edgeNodeOfDeath(topic: string | undefined): string | undefined {
+  const m = topic === undefined ? null : DEATH_TOPIC.exec(topic);
+  return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
 /** The NDEATH topic of the edge node an NDATA, DDATA or DBIRTH belongs to; undefined for any other topic. */

@@ -465,10 +465,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
           const wrapped = err as { code?: number; packet?: { granted?: Array<number | { qos: number }> } } | null;
           // A SUBACK leaves a code or its packet's granted list; without one the broker never answered.
           const unanswered = err && wrapped?.code === undefined && wrapped?.packet?.granted === undefined;
-          if (unanswered && (err.message === 'Connection closed' || client !== this.client || !client.connected)) {
-            // The connection went before any SUBACK (MQTT.js fails the callbacks it holds, still flagged connected):
-            // nothing was refused, and the next connect subscribes again, as for a subscription made while
-            // disconnected.
+          if (unanswered && this.connectionWent(err, client)) {
+            // The connection went before any SUBACK: nothing was refused, and the next connect subscribes again, as
+            // for a subscription made while disconnected.
             resolve();
             return;
           }
@@ -507,11 +506,18 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private unsubscribeAtBroker(client: MqttClient, filter: string): Promise<void> {
     return new Promise((resolve) =>
       client.unsubscribe(filter, (err?: Error) => {
-        // MQTT.js fails the callbacks it holds when the connection goes, still flagged connected.
-        if (!err || (err.message !== 'Connection closed' && client === this.client)) this.subscriptions.forget(filter);
+        if (!err || !this.connectionWent(err, client)) this.subscriptions.forget(filter);
         resolve();
       }),
     );
+  }
+
+  /**
+   * Whether a failed callback means the broker never answered: MQTT.js fails the callbacks it holds when the
+   * connection goes, still flagged connected.
+   */
+  private connectionWent(err: Error, client: MqttClient): boolean {
+    return err.message === 'Connection closed' || client !== this.client || !client.connected;
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {

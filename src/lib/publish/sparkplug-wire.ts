@@ -10,10 +10,10 @@
 // One per connection object, shared by the publishers on it: the session is the connection's, whichever node sends.
 import { EventEmitter } from 'node:events';
 import type { PublishRequest } from '../mqtt/connection';
+import { edgeNodeOfDeath } from '../formats/sparkplug';
 import { decodeSparkplug, encodeSparkplug, toNumber, type SparkplugPayload } from '../formats/sparkplug-codec';
 
 const TOPIC = /^spBv1\.0\/([^/+#]+)\/(NBIRTH|NDEATH|DBIRTH|NDATA|DDATA|DDEATH)\/([^/+#]+)(?:\/([^/+#]+))?$/;
-const DEATH = /^spBv1\.0\/([^/+#]+)\/NDEATH\/([^/+#]+)$/;
 const BIRTH = /^spBv1\.0\/([^/+#]+)\/(?:NBIRTH\/([^/+#]+)|DBIRTH\/([^/+#]+)\/[^/+#]+)$/;
 /** Metrics of an NBIRTH that describe the session, not data: left out when an old NBIRTH becomes data. */
 const SESSION_METRIC = /^(bdSeq$|Node Control\/)/;
@@ -49,8 +49,7 @@ export class SparkplugWire extends EventEmitter<WireEvents> {
 
   /** A new connection, made with this Will: its edge node is offline to the hosts until its NBIRTH on it. */
   newConnection(willTopic: string | undefined): void {
-    const m = willTopic ? DEATH.exec(willTopic) : null;
-    this.edgeKey = m ? `${m[1]}/${m[2]}` : undefined;
+    this.edgeKey = edgeNodeOfDeath(willTopic);
     this.born = undefined;
     this.emit('connection');
   }
@@ -60,9 +59,9 @@ export class SparkplugWire extends EventEmitter<WireEvents> {
    * a birth is never dropped for room or lifetime: the data waiting for it could never go.
    */
   static isBirthOf(request: PublishRequest, willTopic: string | undefined): boolean {
-    const w = willTopic ? DEATH.exec(willTopic) : null;
-    const m = w ? BIRTH.exec(request.topic) : null;
-    return !!w && !!m && m[1] === w[1] && (m[2] ?? m[3]) === w[2] && decoded(request.payload) !== undefined;
+    const edge = edgeNodeOfDeath(willTopic);
+    const m = edge ? BIRTH.exec(request.topic) : null;
+    return !!m && `${m[1]}/${m[2] ?? m[3]}` === edge && decoded(request.payload) !== undefined;
   }
 
   /**
